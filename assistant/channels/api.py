@@ -1,0 +1,160 @@
+"""The HTTP API channel: bearer-token protected JSON endpoints for scripts and other programs."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from assistant.keys import CLOCK, HANDLED, METRICS, ROUTER, SETTINGS, STORE
+from assistant.store import inbox, views
+from assistant.types import Address, Inbound, Outbound
+
+logger = logging.getLogger(__name__)
+
+NAME = "api"
+MAX_CHAT_CHARS = 200
+MAX_TEXT_CHARS = 32_000
+MAX_WAIT_S = 30.0
+
+
+class ApiChannel:
+    """Replies to API chats are read back with GET; delivering one only marks it sent."""
+
+    name = NAME
+
+    async def send(self, reply: Outbound) -> str | None:
+        return None
+
+
+_HTTP: dict[int, type[web.HTTPException]] = {
+    400: web.HTTPBadRequest,
+    401: web.HTTPUnauthorized,
+    404: web.HTTPNotFound,
+}
+
+
+def _error(status: int, message: str, **extra: str) -> web.HTTPException:
+    body = json.dumps({"error": message, **extra})
+    return _HTTP[status](text=body, content_type="application/json")
+
+
+@web.middleware
+async def bearer_auth(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Every /v1/ path needs `Authorization: Bearer <HEARTH_API_TOKEN>`."""
+    if request.path.startswith("/v1/"):
+        token = request.app[SETTINGS].api_token
+        given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        if token is None or not hmac.compare_digest(given.encode(), token.value.encode()):
+            raise _error(401, "missing or wrong bearer token")
+    return await handler(request)
+
+
+def _text_field(data: dict[str, Any], name: str, limit: int, required: bool = True) -> str | None:
+    value = data.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise _error(400, f"{name!r} must be a non-empty string", field=name)
+    if len(value) > limit:
+        raise _error(400, f"{name!r} is longer than {limit} characters", field=name)
+    return value
+
+
+async def _json_body(request: web.Request) -> dict[str, Any]:
+    try:
+        data = await request.json()
+    except ValueError:
+        logger.info("malformed JSON posted to %s", request.path)
+        raise _error(400, "the body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise _error(400, "the body must be a JSON object")
+    return data
+
+
+async def post_message(request: web.Request) -> web.Response:
+    """Accept a message durably, then answer 202 with its id; the same client id is one message."""
+    data = await _json_body(request)
+    chat = _text_field(data, "chat", MAX_CHAT_CHARS) or ""
+    text = _text_field(data, "text", MAX_TEXT_CHARS) or ""
+    client_id = _text_field(data, "id", MAX_CHAT_CHARS, required=False)
+    app = request.app
+    now = app[CLOCK]()
+    provider_id = f"{chat}/{client_id or '~' + uuid.uuid4().hex}"
+    inbound = Inbound(NAME, provider_id, Address(NAME, chat), text, now)
+    [accepted] = await inbox.accept(app[STORE], [inbound], now)
+    if accepted.new:
+        app[METRICS].accepted.inc()
+        app[ROUTER].notify(accepted.chat_id)
+    return web.json_response({"id": str(accepted.message_id)}, status=202)
+
+
+def _message_id(request: web.Request) -> int:
+    try:
+        return int(request.match_info["id"])
+    except ValueError:
+        raise _error(404, "no such message") from None
+
+
+def _wait_s(request: web.Request) -> float:
+    try:
+        return min(max(float(request.query.get("wait", "0")), 0.0), MAX_WAIT_S)
+    except ValueError:
+        raise _error(400, "'wait' must be a number of seconds", field="wait") from None
+
+
+async def get_message(request: web.Request) -> web.Response:
+    """The message's status and replies; `?wait=S` waits up to S seconds for it to be handled."""
+    message_id, wait_s = _message_id(request), _wait_s(request)
+    store = request.app[STORE]
+    with request.app[HANDLED].watch(message_id) as handled:
+        view = await views.message_view(store, message_id)
+        if view is not None and view.message.status == "accepted" and wait_s > 0:
+            try:
+                await asyncio.wait_for(handled, wait_s)
+            except TimeoutError:
+                pass
+            view = await views.message_view(store, message_id)
+    if view is None or view.message.channel != NAME:
+        raise _error(404, "no such message")
+    replies = [
+        {"text": r.text, "status": r.status, "created_at": r.created_at.isoformat()}
+        for r in view.replies
+    ]
+    body = {"id": str(message_id), "status": view.message.status, "replies": replies}
+    return web.json_response(body)
+
+
+async def get_transcript(request: web.Request) -> web.Response:
+    """The chat's messages and replies in order."""
+    name = request.match_info["chat"]
+    chat = await views.find_chat(request.app[STORE], NAME, str(Address(NAME, name)))
+    if chat is None or chat.id is None:
+        raise _error(404, "no such chat")
+    rows = await views.entries(request.app[STORE], chat.id)
+    messages = [
+        {
+            "id": str(e.id) if e.role == "user" else f"reply-{e.id}",
+            "role": e.role,
+            "text": e.text,
+            "status": e.status,
+            "created_at": e.created_at.isoformat(),
+        }
+        for e in rows
+    ]
+    return web.json_response({"chat": name, "messages": messages})
+
+
+def setup(app: web.Application) -> None:
+    app.middlewares.append(bearer_auth)
+    app.router.add_post("/v1/messages", post_message)
+    app.router.add_get("/v1/messages/{id}", get_message)
+    app.router.add_get("/v1/chats/{chat}/messages", get_transcript)

@@ -1,0 +1,130 @@
+"""The outbox sender: delivers replies in order within each chat, retrying with backoff and jitter."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+
+from assistant.channels import Channel, SendError
+from assistant.metrics import Metrics
+from assistant.store import outbox
+from assistant.store.outbox import Due
+from assistant.store.store import Store
+from assistant.types import Address, Outbound
+
+logger = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+BASE_DELAY_S = 2.0
+MAX_DELAY_S = 300.0
+MAX_AGE = timedelta(hours=24)
+PAGE = 200
+
+
+def retry_delay_s(attempts: int, rng: random.Random | None = None) -> float:
+    """Exponential backoff with jitter: 2 s, 4 s, 8 s … capped at five minutes, each cut by up to half."""
+    delay = min(BASE_DELAY_S * 2 ** max(attempts - 1, 0), MAX_DELAY_S)
+    return delay * (rng or random).uniform(0.5, 1.0)
+
+
+def outbound(due: Due) -> Outbound:
+    assert due.reply.id is not None
+    return Outbound(
+        reply_id=due.reply.id,
+        channel=due.chat.channel,
+        to=Address.parse(due.chat.address),
+        text=due.reply.text,
+        attempts=due.reply.attempts,
+        meta=dict(due.reply.meta),
+    )
+
+
+class Sender:
+    """One task that wakes when replies are written or a retry falls due."""
+
+    def __init__(
+        self, store: Store, channels: Mapping[str, Channel], clock: Clock, metrics: Metrics
+    ) -> None:
+        self.store = store
+        self.channels = channels
+        self.clock = clock
+        self.metrics = metrics
+        self._wake = asyncio.Event()
+        self._timer: asyncio.TimerHandle | None = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Deliver until cancelled."""
+        self.wake()
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            try:
+                await self.flush()
+                await self._arm_timer()
+            except Exception:
+                logger.exception("the outbox sender failed a round; trying again shortly")
+                self._arm(BASE_DELAY_S)
+
+    async def flush(self) -> None:
+        """Deliver every due reply; chats in parallel, each chat's replies in order."""
+        while True:
+            due = await outbox.due(self.store, self.clock(), PAGE)
+            by_chat: dict[int, list[Due]] = {}
+            for row in due:
+                if row.chat.channel in self.channels and row.chat.id is not None:
+                    by_chat.setdefault(row.chat.id, []).append(row)
+            await asyncio.gather(*(self._deliver_chat(rows) for rows in by_chat.values()))
+            if len(due) < PAGE or not by_chat:
+                return
+
+    async def _deliver_chat(self, rows: list[Due]) -> None:
+        for row in rows:
+            if not await self._deliver(row):
+                return
+
+    async def _deliver(self, row: Due) -> bool:
+        """Send one reply; True when the next reply of the chat may follow it."""
+        reply = outbound(row)
+        attempts = reply.attempts + 1
+        try:
+            provider_id = await self.channels[reply.channel].send(reply)
+        except SendError as exc:
+            return await self._failed(row, attempts, exc)
+        except Exception:
+            logger.exception("sending reply %s failed unexpectedly", reply.reply_id)
+            error = SendError("unexpected error while sending", retryable=True)
+            return await self._failed(row, attempts, error)
+        await outbox.mark_sent(self.store, reply.reply_id, provider_id, self.clock())
+        self.metrics.sent.inc()
+        return True
+
+    async def _failed(self, row: Due, attempts: int, exc: SendError) -> bool:
+        assert row.reply.id is not None
+        now = self.clock()
+        reason = f"{exc.code}: {exc.reason}" if exc.code else exc.reason
+        too_old = now - row.reply.created_at > MAX_AGE
+        if not exc.retryable or too_old:
+            logger.warning("reply %s failed for good: %s", row.reply.id, reason)
+            await outbox.mark_failed(self.store, row.reply.id, attempts, reason)
+            return True
+        next_at = now + timedelta(seconds=retry_delay_s(attempts))
+        logger.info("reply %s will be retried at %s: %s", row.reply.id, next_at, reason)
+        await outbox.mark_retry(self.store, row.reply.id, attempts, next_at, reason)
+        return False
+
+    async def _arm_timer(self) -> None:
+        next_at = await outbox.next_attempt_at(self.store)
+        if next_at is not None:
+            self._arm(max((next_at - self.clock()).total_seconds(), 0.0))
+
+    def _arm(self, delay_s: float) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = asyncio.get_running_loop().call_later(delay_s, self.wake)
+

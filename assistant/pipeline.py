@@ -1,0 +1,136 @@
+"""What happens to a chat's pending messages: a command, or an agent turn; then the outbox."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from itertools import takewhile
+from zoneinfo import ZoneInfo
+
+from assistant.agent.tools import ToolContext
+from assistant.agent.turn import Agent, TurnInput, TurnResult
+from assistant.commands import Commands
+from assistant.errors import ModelMissing, ModelUnavailable
+from assistant.metrics import Metrics
+from assistant.signals import Handled
+from assistant.store import inbox, views
+from assistant.store.models import Chat, Message, Turn
+from assistant.store.store import Store
+
+logger = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+HISTORY_LIMIT = 200
+MODEL_DOWN = (
+    "The assistant's model is not available right now. "
+    "I have your message and will answer as soon as it is back."
+)
+SORRY = "Sorry, something went wrong on my side and I could not answer that."
+
+
+def retry_delay_s(attempts: int) -> float:
+    """5 s, 10 s, 20 s … up to five minutes between tries of a model that is down."""
+    return float(min(5 * 2 ** max(attempts - 1, 0), 300))
+
+
+class Pipeline:
+    """Decides what each batch of messages gets and records the outcome in one transaction."""
+
+    def __init__(
+        self,
+        store: Store,
+        agent: Agent,
+        commands: Commands,
+        *,
+        timezone: ZoneInfo,
+        clock: Clock,
+        metrics: Metrics,
+        handled: Handled,
+        on_reply: Callable[[], None],
+    ) -> None:
+        self.store = store
+        self.agent = agent
+        self.commands = commands
+        self.timezone = timezone
+        self.clock = clock
+        self.metrics = metrics
+        self.handled = handled
+        self.on_reply = on_reply
+
+    async def handle(self, chat_id: int, batch: list[Message]) -> None:
+        """Handle the oldest command alone, or the run of plain messages before the next command."""
+        chat = await inbox.get_chat(self.store, chat_id)
+        if self.commands.matches(batch[0].text):
+            await self._command(chat, batch[0])
+            return
+        group = list(takewhile(lambda m: not self.commands.matches(m.text), batch))
+        await self._agent(chat, group)
+
+    async def _command(self, chat: Chat, message: Message) -> None:
+        started = self.clock()
+        text = await self.commands.run(message.text, chat, started)
+        turn = Turn(chat_id=chat.id or 0, kind="command", started_at=started)
+        await self._close(turn, [message], [text])
+
+    def _context(self, chat: Chat, now: datetime) -> ToolContext:
+        tz = ZoneInfo(chat.timezone) if chat.timezone else self.timezone
+        return ToolContext(chat.id or 0, f"{chat.channel}:{chat.address}", tz, now)
+
+    async def _input(self, chat: Chat, group: list[Message], now: datetime) -> TurnInput:
+        assert chat.id is not None
+        found = await views.entries(self.store, chat.id, chat.history_from_at, HISTORY_LIMIT)
+        history = [e for e in found if e.status != "accepted" and not e.notice]
+        return TurnInput(history, [m.text for m in group], self._context(chat, now))
+
+    async def _agent(self, chat: Chat, group: list[Message]) -> None:
+        started = self.clock()
+        turn = Turn(chat_id=chat.id or 0, kind="agent", model=self.agent.model.name, started_at=started)
+        begun = time.perf_counter()
+        try:
+            result = await self.agent.answer(await self._input(chat, group, started))
+        except (ModelUnavailable, ModelMissing) as exc:
+            await self._defer(turn, group, exc)
+            return
+        except Exception:
+            logger.exception("turn for chat %s failed", chat.id)
+            turn.error = "internal error"
+            self.metrics.turn_failures.inc()
+            await self._close(turn, group, [SORRY], status="failed")
+            return
+        self.metrics.model_seconds.observe(time.perf_counter() - begun)
+        _record(turn, result)
+        await self._close(turn, group, [result.text])
+
+    async def _defer(self, turn: Turn, group: list[Message], exc: Exception) -> None:
+        attempts = max(m.attempts for m in group) + 1
+        delay_s = retry_delay_s(attempts)
+        logger.warning("model unavailable (%s); retrying chat %s in %.0f s", exc, turn.chat_id, delay_s)
+        self.metrics.turn_failures.inc()
+        turn.error = f"model unavailable: {exc}"
+        turn.finished_at = self.clock()
+        notice = MODEL_DOWN if any(m.attempts == 0 for m in group) else None
+        ids = [m.id for m in group if m.id is not None]
+        await inbox.defer(self.store, turn, ids, turn.finished_at + timedelta(seconds=delay_s), notice)
+        if notice:
+            self.on_reply()
+
+    async def _close(
+        self, turn: Turn, group: Sequence[Message], replies: list[str], status: str = "handled"
+    ) -> None:
+        turn.finished_at = self.clock()
+        turn.duration_ms = int((turn.finished_at - turn.started_at).total_seconds() * 1000)
+        ids = [m.id for m in group if m.id is not None]
+        await inbox.finish_turn(self.store, turn, ids, replies, status)
+        self.metrics.turns.inc()
+        self.metrics.handled.inc(len(ids))
+        self.metrics.turn_seconds.observe(turn.duration_ms / 1000)
+        self.on_reply()
+        self.handled.fire(ids)
+
+
+def _record(turn: Turn, result: TurnResult) -> None:
+    turn.steps = result.steps
+    turn.prompt_tokens = result.prompt_tokens
+    turn.eval_tokens = result.eval_tokens

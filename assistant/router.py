@@ -1,0 +1,119 @@
+"""The router: one lane per chat (ordered inside a chat, parallel across chats) under a global cap."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from assistant.store import inbox
+from assistant.store.models import Message
+from assistant.store.store import Store
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[int, list[Message]], Awaitable[None]]
+Clock = Callable[[], datetime]
+FAILED_LANE_RETRY_S = 5.0
+
+
+def wait_s(batch: list[Message], now: datetime) -> float:
+    """How long a chat must wait before its next try; zero when it may run now."""
+    due = [m.next_attempt_at for m in batch if m.next_attempt_at is not None]
+    return max(((at - now).total_seconds() for at in due), default=0.0)
+
+
+class Router:
+    """Wakes on `notify(chat_id)`; a lane runs a chat's turns one at a time until its inbox is empty."""
+
+    def __init__(self, store: Store, handle: Handler, max_concurrent_turns: int, clock: Clock):
+        self.store = store
+        self.handle = handle
+        self.clock = clock
+        self.in_flight = 0
+        self._slots = asyncio.Semaphore(max_concurrent_turns)
+        self._lanes: dict[int, asyncio.Task[None]] = {}
+        self._dirty: set[int] = set()
+        self._timers: dict[int, asyncio.TimerHandle] = {}
+        self._closing = False
+
+    @property
+    def lanes(self) -> int:
+        return len(self._lanes)
+
+    def notify(self, chat_id: int) -> None:
+        """A chat has new work. Safe to call any number of times."""
+        if self._closing:
+            return
+        if chat_id in self._lanes:
+            self._dirty.add(chat_id)
+            return
+        self._lanes[chat_id] = asyncio.create_task(self._lane(chat_id), name=f"lane-{chat_id}")
+
+    async def recover(self) -> int:
+        """Route again every message accepted but not handled (after a crash or a stop)."""
+        chat_ids = await inbox.pending_chat_ids(self.store)
+        for chat_id in chat_ids:
+            self.notify(chat_id)
+        return len(chat_ids)
+
+    async def _lane(self, chat_id: int) -> None:
+        try:
+            while not self._closing:
+                self._dirty.discard(chat_id)
+                batch = await inbox.pending(self.store, chat_id)
+                if not batch:
+                    if chat_id in self._dirty:
+                        continue
+                    return
+                delay_s = wait_s(batch, self.clock())
+                if delay_s > 0:
+                    self._arm(chat_id, delay_s)
+                    return
+                if not await self._turn(chat_id, batch):
+                    self._arm(chat_id, FAILED_LANE_RETRY_S)
+                    return
+        finally:
+            self._lanes.pop(chat_id, None)
+
+    async def _turn(self, chat_id: int, batch: list[Message]) -> bool:
+        async with self._slots:
+            if self._closing:
+                return True
+            self.in_flight += 1
+            try:
+                await self.handle(chat_id, batch)
+            except Exception:
+                logger.exception("a turn for chat %s failed outside the pipeline", chat_id)
+                return False
+            finally:
+                self.in_flight -= 1
+        return True
+
+    def _arm(self, chat_id: int, delay_s: float) -> None:
+        if (old := self._timers.pop(chat_id, None)) is not None:
+            old.cancel()
+        loop = asyncio.get_running_loop()
+        self._timers[chat_id] = loop.call_later(delay_s, self._fire, chat_id)
+
+    def _fire(self, chat_id: int) -> None:
+        self._timers.pop(chat_id, None)
+        self.notify(chat_id)
+
+    async def drain(self, timeout_s: float) -> None:
+        """Stop taking work; let running turns finish within `timeout_s`, then cancel the rest.
+        A cancelled turn leaves its messages accepted, so the next start answers them."""
+        self._closing = True
+        for timer in self._timers.values():
+            timer.cancel()
+        self._timers.clear()
+        lanes = list(self._lanes.values())
+        if not lanes:
+            return
+        _, running = await asyncio.wait(lanes, timeout=timeout_s)
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+        if running:
+            logger.warning("cancelled %d turns that did not finish in %.0f s", len(running), timeout_s)

@@ -1,0 +1,182 @@
+"""One frozen Settings object, read once from HEARTH_* environment variables and an optional .env file."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from assistant.errors import SettingsError
+
+PREFIX = "HEARTH_"
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A value that never prints: logs and tracebacks show asterisks."""
+
+    value: str
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    def __str__(self) -> str:
+        return "**********"
+
+
+def _default_data_dir() -> Path:
+    return Path.home() / ".local" / "share" / "hearth"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything Hearth can be told. Field `x_y` is read from `HEARTH_X_Y`."""
+
+    data_dir: Path = dataclasses.field(default_factory=_default_data_dir)
+    database_url: str = ""
+    ollama_url: str = "http://127.0.0.1:11434"
+    model: str = "qwen3:4b"
+    num_ctx: int = 16384
+    keep_alive: str = "30m"
+    host: str = "127.0.0.1"
+    port: int = 8080
+    api_token: Secret | None = None
+    timezone: ZoneInfo = dataclasses.field(default_factory=lambda: ZoneInfo("UTC"))
+    max_concurrent_turns: int = 2
+    max_steps: int = 6
+    log_format: Literal["text", "json"] = "text"
+    log_level: str = "INFO"
+    model_connect_timeout_s: float = 5.0
+    model_first_token_timeout_s: float = 120.0
+    model_stall_timeout_s: float = 60.0
+    model_total_timeout_s: float = 600.0
+    drain_timeout_s: float = 10.0
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The database file when the store is SQLite on disk, else None."""
+        prefix = "sqlite+aiosqlite:///"
+        if self.database_url.startswith(prefix):
+            return Path(self.database_url.removeprefix(prefix))
+        return None
+
+
+def env_name(field_name: str) -> str:
+    return PREFIX + field_name.upper()
+
+
+def _positive_int(raw: str) -> int:
+    value = int(raw)
+    if value < 1:
+        raise ValueError
+    return value
+
+
+def _port(raw: str) -> int:
+    value = int(raw)
+    if not 1 <= value <= 65535:
+        raise ValueError
+    return value
+
+
+def _positive_float(raw: str) -> float:
+    value = float(raw)
+    if not value > 0:
+        raise ValueError
+    return value
+
+
+def _choice(*options: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        if raw.lower() not in options:
+            raise ValueError
+        return raw.lower()
+
+    return parse
+
+
+def _timezone(raw: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError from exc
+
+
+def _url(raw: str) -> str:
+    if not raw.startswith(("http://", "https://")):
+        raise ValueError
+    return raw.rstrip("/")
+
+
+def _non_empty(raw: str) -> str:
+    if not raw.strip():
+        raise ValueError
+    return raw.strip()
+
+
+# Each parser raises ValueError for a bad value; the text after it says what is accepted.
+PARSERS: dict[str, tuple[Callable[[str], Any], str]] = {
+    "data_dir": (lambda raw: Path(raw).expanduser(), "a directory path"),
+    "database_url": (_non_empty, "an SQLAlchemy URL such as sqlite+aiosqlite:///path/hearth.db"),
+    "ollama_url": (_url, "an http:// or https:// URL"),
+    "model": (_non_empty, "an Ollama model name such as qwen3:4b"),
+    "num_ctx": (_positive_int, "a whole number of tokens, at least 1"),
+    "keep_alive": (_non_empty, "a duration Ollama understands, such as 30m or -1"),
+    "host": (_non_empty, "a host name or address to listen on"),
+    "port": (_port, "a port number from 1 to 65535"),
+    "api_token": (lambda raw: Secret(_non_empty(raw)), "a non-empty token"),
+    "timezone": (_timezone, "an IANA time zone name such as Europe/Berlin"),
+    "max_concurrent_turns": (_positive_int, "a whole number, at least 1"),
+    "max_steps": (_positive_int, "a whole number, at least 1"),
+    "log_format": (_choice("text", "json"), "text or json"),
+    "log_level": (_choice("debug", "info", "warning", "error"), "debug, info, warning or error"),
+    "model_connect_timeout_s": (_positive_float, "a number of seconds above 0"),
+    "model_first_token_timeout_s": (_positive_float, "a number of seconds above 0"),
+    "model_stall_timeout_s": (_positive_float, "a number of seconds above 0"),
+    "model_total_timeout_s": (_positive_float, "a number of seconds above 0"),
+    "drain_timeout_s": (_positive_float, "a number of seconds above 0"),
+}
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """Parse KEY=VALUE lines; blank lines and # comments are skipped, one pair of quotes is removed."""
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.removeprefix("export ").partition("=")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[key.strip()] = value
+    return values
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")
+) -> Settings:
+    """Environment first, then the .env file, then defaults. A bad value raises SettingsError naming it."""
+    source = dict(read_env_file(env_file)) if env_file else {}
+    source.update(os.environ if environ is None else environ)
+    values: dict[str, Any] = {}
+    for f in fields(Settings):
+        raw = source.get(env_name(f.name))
+        if raw is None or raw == "":
+            continue
+        parse, accepted = PARSERS[f.name]
+        try:
+            values[f.name] = parse(raw)
+        except ValueError:
+            raise SettingsError(f"{env_name(f.name)}={raw!r} is not valid: expected {accepted}") from None
+    settings = Settings(**values)
+    if not settings.database_url:
+        url = f"sqlite+aiosqlite:///{settings.data_dir / 'hearth.db'}"
+        settings = dataclasses.replace(settings, database_url=url)
+    return settings

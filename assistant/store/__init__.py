@@ -1,0 +1,1 @@
+"""Durable state: chats, the inbox, the outbox and turns."""

@@ -69,7 +69,7 @@ class FakeOllama:
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Listen on `host:port` (0 picks a free port); return and remember the base URL."""
-        self._runner = web.AppRunner(self._app(), handler_cancellation=True, shutdown_timeout=0.5)
+        self._runner = web.AppRunner(self._app(), handler_cancellation=True, shutdown_timeout=0.2)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
         await site.start()

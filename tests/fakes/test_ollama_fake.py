@@ -7,6 +7,7 @@ import socket
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import ollama
@@ -111,6 +112,19 @@ async def test_a_stall_trips_the_client_read_timeout(fake: FakeOllama) -> None:
                 pass
 
 
+async def test_an_async_responder_sees_the_request_body() -> None:
+    async def responder(body: dict[str, Any]) -> Step:
+        await asyncio.sleep(0)
+        return Step(content=f"{len(body['messages'])} messages", thinking="hmm")
+
+    models = {"qwen3:4b": ["completion", "tools", "thinking"]}
+    fake = FakeOllama(models=models, responder=responder)
+    async with fake, ollama.AsyncClient(host=fake.url) as client:
+        reply = await client.chat("qwen3:4b", [{"role": "user", "content": "x"}], think=True)
+    assert (reply.message.content, reply.message.thinking) == ("1 messages", "hmm")
+    assert fake.chat_requests[0]["think"] is True
+
+
 async def test_concurrent_chats_are_counted(fake: FakeOllama, client: ollama.AsyncClient) -> None:
     fake.push(*[Step(content="ok", delay_s=0.2)] * 3)
     c = client
@@ -196,6 +210,7 @@ async def test_standalone_process_answers_version() -> None:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
             assert (await http.get("/api/version")).json() == {"version": "0.33.0"}
             assert (await http.get("/api/tags")).json()["models"][0]["name"] == "m:1b"
+            assert (await http.head("/api/tags")).status_code == 200
     finally:
         proc.terminate()
         assert await asyncio.wait_for(proc.wait(), timeout=10) == 0

@@ -107,7 +107,8 @@ def _core_commands(app: web.Application) -> None:
 async def core_ctx(app: web.Application) -> AsyncIterator[None]:
     """The outbox sender, the agent, the pipeline and the router; drained on the way out."""
     settings, store, clock = app[SETTINGS], app[STORE], app[CLOCK]
-    sender = Sender(store, app[CHANNELS], clock, app[METRICS])
+    channels: dict[str, Channel] = app[CHANNELS]
+    sender = Sender(store, channels, clock, app[METRICS], settings.send_retry_s)
     agent = Agent(
         app[MODEL],
         app[TOOLS],
@@ -120,6 +121,7 @@ async def core_ctx(app: web.Application) -> AsyncIterator[None]:
         agent,
         app[COMMANDS],
         timezone=settings.timezone,
+        retry_s=settings.model_retry_s,
         clock=clock,
         metrics=app[METRICS],
         handled=app[HANDLED],
@@ -181,7 +183,8 @@ def create_app(
     app[SETTINGS], app[CLOCK], app[STARTED_AT] = settings, clock, clock()
     app[METRICS], app[HANDLED] = Metrics(), Handled()
     app[TOOLS], app[COMMANDS] = ToolRegistry([GetTime()]), Commands()
-    app[CHANNELS] = {api.NAME: api.ApiChannel(), **{c.name: c for c in channels}}
+    by_name: dict[str, Channel] = {api.NAME: api.ApiChannel(), **{c.name: c for c in channels}}
+    app[CHANNELS] = by_name
     app.cleanup_ctx.extend([store_ctx, model_ctx, core_ctx])
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)

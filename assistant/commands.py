@@ -49,5 +49,5 @@ class Commands:
         return await self._handlers[name][1](CommandContext(chat, args, now))
 
     async def _help(self, ctx: CommandContext) -> str:
-        lines = [f"/{name} – {summary}" for name, (summary, _) in sorted(self._handlers.items())]
+        lines = [f"/{name} - {summary}" for name, (summary, _) in sorted(self._handlers.items())]
         return "Commands:\n" + "\n".join(lines)

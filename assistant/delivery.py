@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
+from assistant.backoff import backoff_s
 from assistant.channels import Channel, SendError
 from assistant.metrics import Metrics
 from assistant.store import outbox
@@ -18,16 +18,8 @@ from assistant.types import Address, Outbound
 logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
-BASE_DELAY_S = 2.0
-MAX_DELAY_S = 300.0
 MAX_AGE = timedelta(hours=24)
 PAGE = 200
-
-
-def retry_delay_s(attempts: int, rng: random.Random | None = None) -> float:
-    """Exponential backoff with jitter: 2 s, 4 s, 8 s … capped at five minutes, each cut by up to half."""
-    delay = min(BASE_DELAY_S * 2 ** max(attempts - 1, 0), MAX_DELAY_S)
-    return delay * (rng or random).uniform(0.5, 1.0)
 
 
 def outbound(due: Due) -> Outbound:
@@ -46,9 +38,15 @@ class Sender:
     """One task that wakes when replies are written or a retry falls due."""
 
     def __init__(
-        self, store: Store, channels: Mapping[str, Channel], clock: Clock, metrics: Metrics
+        self,
+        store: Store,
+        channels: Mapping[str, Channel],
+        clock: Clock,
+        metrics: Metrics,
+        retry_s: float,
     ) -> None:
         self.store = store
+        self.retry_s = retry_s
         self.channels = channels
         self.clock = clock
         self.metrics = metrics
@@ -69,7 +67,7 @@ class Sender:
                 await self._arm_timer()
             except Exception:
                 logger.exception("the outbox sender failed a round; trying again shortly")
-                self._arm(BASE_DELAY_S)
+                self._arm(self.retry_s)
 
     async def flush(self) -> None:
         """Deliver every due reply; chats in parallel, each chat's replies in order."""
@@ -113,7 +111,7 @@ class Sender:
             logger.warning("reply %s failed for good: %s", row.reply.id, reason)
             await outbox.mark_failed(self.store, row.reply.id, attempts, reason)
             return True
-        next_at = now + timedelta(seconds=retry_delay_s(attempts))
+        next_at = now + timedelta(seconds=backoff_s(attempts, self.retry_s))
         logger.info("reply %s will be retried at %s: %s", row.reply.id, next_at, reason)
         await outbox.mark_retry(self.store, row.reply.id, attempts, next_at, reason)
         return False
@@ -127,4 +125,3 @@ class Sender:
         if self._timer is not None:
             self._timer.cancel()
         self._timer = asyncio.get_running_loop().call_later(delay_s, self.wake)
-

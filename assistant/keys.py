@@ -19,13 +19,13 @@ from assistant.signals import Handled
 from assistant.store.store import Store
 
 SETTINGS = web.AppKey("settings", Settings)
-CLOCK = web.AppKey("clock", Callable[[], datetime])
+CLOCK: web.AppKey[Callable[[], datetime]] = web.AppKey("clock")
 STARTED_AT = web.AppKey("started_at", datetime)
 METRICS = web.AppKey("metrics", Metrics)
 HANDLED = web.AppKey("handled", Handled)
 TOOLS = web.AppKey("tools", ToolRegistry)
 COMMANDS = web.AppKey("commands", Commands)
-CHANNELS = web.AppKey("channels", dict[str, Channel])
+CHANNELS: web.AppKey[dict[str, Channel]] = web.AppKey("channels")
 STORE = web.AppKey("store", Store)
 MODEL = web.AppKey("model", OllamaModel)
 MODEL_INFO = web.AppKey("model_info", ModelInfo)

@@ -19,7 +19,11 @@ class Counter:
         self.value += amount
 
     def render(self) -> list[str]:
-        return [f"# HELP {self.name} {self.help}", f"# TYPE {self.name} counter", f"{self.name} {self.value:g}"]
+        return [
+            f"# HELP {self.name} {self.help}",
+            f"# TYPE {self.name} counter",
+            f"{self.name} {self.value:g}",
+        ]
 
 
 @dataclass
@@ -75,6 +79,7 @@ class Metrics:
     model_seconds: Histogram = field(
         default_factory=lambda: Histogram("hearth_model_seconds", "Time the model took per turn.")
     )
+
     def render(self, gauges: Mapping[str, tuple[str, float]]) -> str:
         """Everything, plus gauges given as name -> (help, value) read by the caller."""
         parts = [self.accepted, self.handled, self.turns, self.turn_failures, self.sent]

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from assistant.agent.tools import ToolContext
 from assistant.agent.turn import Agent, TurnInput, TurnResult
+from assistant.backoff import backoff_s
 from assistant.commands import Commands
 from assistant.errors import ModelMissing, ModelUnavailable
 from assistant.metrics import Metrics
@@ -30,11 +31,6 @@ MODEL_DOWN = (
 SORRY = "Sorry, something went wrong on my side and I could not answer that."
 
 
-def retry_delay_s(attempts: int) -> float:
-    """5 s, 10 s, 20 s … up to five minutes between tries of a model that is down."""
-    return float(min(5 * 2 ** max(attempts - 1, 0), 300))
-
-
 class Pipeline:
     """Decides what each batch of messages gets and records the outcome in one transaction."""
 
@@ -45,6 +41,7 @@ class Pipeline:
         commands: Commands,
         *,
         timezone: ZoneInfo,
+        retry_s: float,
         clock: Clock,
         metrics: Metrics,
         handled: Handled,
@@ -54,6 +51,7 @@ class Pipeline:
         self.agent = agent
         self.commands = commands
         self.timezone = timezone
+        self.retry_s = retry_s
         self.clock = clock
         self.metrics = metrics
         self.handled = handled
@@ -105,8 +103,8 @@ class Pipeline:
 
     async def _defer(self, turn: Turn, group: list[Message], exc: Exception) -> None:
         attempts = max(m.attempts for m in group) + 1
-        delay_s = retry_delay_s(attempts)
-        logger.warning("model unavailable (%s); retrying chat %s in %.0f s", exc, turn.chat_id, delay_s)
+        delay_s = backoff_s(attempts, self.retry_s)
+        logger.warning("model unavailable (%s); retrying chat %s in %.1f s", exc, turn.chat_id, delay_s)
         self.metrics.turn_failures.inc()
         turn.error = f"model unavailable: {exc}"
         turn.finished_at = self.clock()

@@ -55,6 +55,8 @@ class Settings:
     model_stall_timeout_s: float = 60.0
     model_total_timeout_s: float = 600.0
     drain_timeout_s: float = 10.0
+    model_retry_s: float = 5.0
+    send_retry_s: float = 2.0
 
     @property
     def sqlite_path(self) -> Path | None:
@@ -139,6 +141,8 @@ PARSERS: dict[str, tuple[Callable[[str], Any], str]] = {
     "model_stall_timeout_s": (_positive_float, "a number of seconds above 0"),
     "model_total_timeout_s": (_positive_float, "a number of seconds above 0"),
     "drain_timeout_s": (_positive_float, "a number of seconds above 0"),
+    "model_retry_s": (_positive_float, "a number of seconds above 0"),
+    "send_retry_s": (_positive_float, "a number of seconds above 0"),
 }
 
 
@@ -159,9 +163,7 @@ def read_env_file(path: Path) -> dict[str, str]:
     return values
 
 
-def load_settings(
-    environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")
-) -> Settings:
+def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")) -> Settings:
     """Environment first, then the .env file, then defaults. A bad value raises SettingsError naming it."""
     source = dict(read_env_file(env_file)) if env_file else {}
     source.update(os.environ if environ is None else environ)

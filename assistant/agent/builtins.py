@@ -15,9 +15,7 @@ def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ToolError(
-            f"{name!r} is not an IANA time zone name; use one such as Europe/Berlin"
-        ) from None
+        raise ToolError(f"{name!r} is not an IANA time zone name; use one such as Europe/Berlin") from None
 
 
 class GetTime:
@@ -40,5 +38,9 @@ class GetTime:
         tz = zone(raw) if isinstance(raw, str) and raw.strip() else ctx.timezone
         local = ctx.now.astimezone(tz)
         return json.dumps(
-            {"time": local.isoformat(timespec="minutes"), "weekday": f"{local:%A}", "timezone": str(tz)}
+            {
+                "time": local.isoformat(timespec="minutes"),
+                "weekday": f"{local:%A}",
+                "timezone": str(tz),
+            }
         )

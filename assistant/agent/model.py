@@ -66,10 +66,7 @@ def _keep_alive(raw: str) -> str | float:
 
 
 def _tool_calls(message: ollama.Message) -> list[ToolCall]:
-    return [
-        ToolCall(call.function.name, dict(call.function.arguments))
-        for call in message.tool_calls or []
-    ]
+    return [ToolCall(call.function.name, dict(call.function.arguments)) for call in message.tool_calls or []]
 
 
 class OllamaModel:

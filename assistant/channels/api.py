@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import json
 import logging
@@ -52,8 +53,13 @@ async def bearer_auth(
     """Every /v1/ path needs `Authorization: Bearer <HEARTH_API_TOKEN>`."""
     if request.path.startswith("/v1/"):
         token = request.app[SETTINGS].api_token
-        given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-        if token is None or not hmac.compare_digest(given.encode(), token.value.encode()):
+        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+        expected = token.value.encode() if token else b""
+        if (
+            scheme.lower() != "bearer"
+            or not expected
+            or not hmac.compare_digest(given.strip().encode(), expected)
+        ):
             raise _error(401, "missing or wrong bearer token")
     return await handler(request)
 
@@ -118,16 +124,13 @@ async def get_message(request: web.Request) -> web.Response:
     with request.app[HANDLED].watch(message_id) as handled:
         view = await views.message_view(store, message_id)
         if view is not None and view.message.status == "accepted" and wait_s > 0:
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(handled, wait_s)
-            except TimeoutError:
-                pass
             view = await views.message_view(store, message_id)
     if view is None or view.message.channel != NAME:
         raise _error(404, "no such message")
     replies = [
-        {"text": r.text, "status": r.status, "created_at": r.created_at.isoformat()}
-        for r in view.replies
+        {"text": r.text, "status": r.status, "created_at": r.created_at.isoformat()} for r in view.replies
     ]
     body = {"id": str(message_id), "status": view.message.status, "replies": replies}
     return web.json_response(body)

@@ -7,7 +7,7 @@ import getpass
 import sys
 import uuid
 from collections.abc import AsyncIterator
-from typing import TextIO
+from typing import Any, TextIO
 
 from aiohttp import web
 
@@ -50,8 +50,9 @@ async def stdin_lines(prompt: str) -> AsyncIterator[str]:
 async def _wait_answer(channel: ConsoleChannel, handled: asyncio.Future[None]) -> None:
     """Until the message is handled and its reply printed, or a notice about it was printed."""
     printed = asyncio.ensure_future(channel.delivered.wait())
+    either: list[asyncio.Future[Any]] = [handled, printed]
     try:
-        await asyncio.wait({handled, printed}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
         if handled.done() and not printed.done():
             await asyncio.wait({printed}, timeout=REPLY_GRACE_S)
     finally:

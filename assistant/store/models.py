@@ -33,7 +33,7 @@ def utcnow() -> datetime:
 
 
 def _instant(*, nullable: bool = False) -> Any:
-    column = sa.Column(UTCDateTime(), nullable=nullable)
+    column: sa.Column[datetime] = sa.Column(UTCDateTime(), nullable=nullable)
     if nullable:
         return Field(default=None, sa_column=column)
     return Field(default_factory=utcnow, sa_column=column)

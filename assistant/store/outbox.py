@@ -20,9 +20,7 @@ class Due:
 async def due(store: Store, now: datetime, limit: int = 200) -> list[Due]:
     """Pending replies whose next attempt is due, oldest first, leaving out every chat that has an
     earlier reply waiting for a retry (a chat's replies go out in order)."""
-    waiting = select(Reply.chat_id).where(
-        Reply.status == "pending", col(Reply.next_attempt_at) > now
-    )
+    waiting = select(Reply.chat_id).where(Reply.status == "pending", col(Reply.next_attempt_at) > now)
     query = (
         select(Reply, Chat)
         .join(Chat, col(Chat.id) == Reply.chat_id)
@@ -55,18 +53,12 @@ async def _update(store: Store, reply_id: int, **values: object) -> None:
 
 
 async def mark_sent(store: Store, reply_id: int, provider_id: str | None, at: datetime) -> None:
-    await _update(
-        store, reply_id, status="sent", provider_id=provider_id, sent_at=at, next_attempt_at=None
-    )
+    await _update(store, reply_id, status="sent", provider_id=provider_id, sent_at=at, next_attempt_at=None)
 
 
-async def mark_retry(
-    store: Store, reply_id: int, attempts: int, next_at: datetime, error: str
-) -> None:
+async def mark_retry(store: Store, reply_id: int, attempts: int, next_at: datetime, error: str) -> None:
     await _update(store, reply_id, attempts=attempts, next_attempt_at=next_at, error=error)
 
 
 async def mark_failed(store: Store, reply_id: int, attempts: int, error: str) -> None:
-    await _update(
-        store, reply_id, status="failed", attempts=attempts, error=error, next_attempt_at=None
-    )
+    await _update(store, reply_id, status="failed", attempts=attempts, error=error, next_attempt_at=None)

@@ -67,8 +67,7 @@ async def entries(
     replies = replies.order_by(col(Reply.id).desc()).limit(limit)
     async with store.read() as session:
         found = [
-            Entry(m.id or 0, "user", m.text, m.status, m.created_at)
-            for m in await session.exec(messages)
+            Entry(m.id or 0, "user", m.text, m.status, m.created_at) for m in await session.exec(messages)
         ]
         found += [
             Entry(r.id or 0, "assistant", r.text, r.status, r.created_at, _is_notice(r))

@@ -59,9 +59,7 @@ def echo_responder(body: dict[str, Any]) -> Step:
     last assistant turn>"`. Several texts are joined with `" | "`.
     """
     messages: list[dict[str, Any]] = body.get("messages") or []
-    last_assistant = max(
-        (i for i, m in enumerate(messages) if m.get("role") == "assistant"), default=-1
-    )
+    last_assistant = max((i for i, m in enumerate(messages) if m.get("role") == "assistant"), default=-1)
     recent = messages[last_assistant + 1 :]
     if recent and recent[-1].get("role") == "tool":
         tools = [str(m.get("content", "")) for m in recent if m.get("role") == "tool"]

@@ -31,9 +31,7 @@ async def client(fake: FakeOllama) -> AsyncIterator[ollama.AsyncClient]:
         yield c
 
 
-async def test_chat_without_stream_echoes_the_user(
-    fake: FakeOllama, client: ollama.AsyncClient
-) -> None:
+async def test_chat_without_stream_echoes_the_user(fake: FakeOllama, client: ollama.AsyncClient) -> None:
     reply = await client.chat("qwen3:4b", [{"role": "user", "content": "hi"}])
     assert reply.message.content == "echo: hi"
     assert reply.done_reason == "stop"
@@ -70,9 +68,7 @@ async def test_a_tool_call_reaches_the_client(
     ]
 
 
-async def test_an_http_error_raises_with_its_status(
-    fake: FakeOllama, client: ollama.AsyncClient
-) -> None:
+async def test_an_http_error_raises_with_its_status(fake: FakeOllama, client: ollama.AsyncClient) -> None:
     fake.push(Step(status=500, error="out of memory"))
     with pytest.raises(ollama.ResponseError) as caught:
         await client.chat("qwen3:4b", [{"role": "user", "content": "x"}])

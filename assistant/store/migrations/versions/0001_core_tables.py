@@ -8,7 +8,7 @@ Create Date: 2026-11-27 05:01:08.542148
 from __future__ import annotations
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 import assistant.store.models
@@ -27,12 +27,8 @@ def upgrade() -> None:
         sa.Column("address", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
         sa.Column("timezone", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
         sa.Column("created_at", assistant.store.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column(
-            "last_inbound_at", assistant.store.models.UTCDateTime(timezone=True), nullable=True
-        ),
-        sa.Column(
-            "history_from_at", assistant.store.models.UTCDateTime(timezone=True), nullable=True
-        ),
+        sa.Column("last_inbound_at", assistant.store.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("history_from_at", assistant.store.models.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("channel", "address", name="uq_chat_channel_address"),
     )
@@ -69,9 +65,7 @@ def upgrade() -> None:
         sa.Column("meta", sa.JSON(), nullable=False),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column(
-            "next_attempt_at", assistant.store.models.UTCDateTime(timezone=True), nullable=True
-        ),
+        sa.Column("next_attempt_at", assistant.store.models.UTCDateTime(timezone=True), nullable=True),
         sa.Column("turn_id", sa.Integer(), nullable=True),
         sa.Column("created_at", assistant.store.models.UTCDateTime(timezone=True), nullable=False),
         sa.Column("handled_at", assistant.store.models.UTCDateTime(timezone=True), nullable=True),
@@ -99,9 +93,7 @@ def upgrade() -> None:
         sa.Column("meta", sa.JSON(), nullable=False),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column(
-            "next_attempt_at", assistant.store.models.UTCDateTime(timezone=True), nullable=True
-        ),
+        sa.Column("next_attempt_at", assistant.store.models.UTCDateTime(timezone=True), nullable=True),
         sa.Column("provider_id", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
         sa.Column("error", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("created_at", assistant.store.models.UTCDateTime(timezone=True), nullable=False),
@@ -121,7 +113,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_reply_provider_id"), ["provider_id"], unique=False)
         batch_op.create_index("ix_reply_status_due", ["status", "next_attempt_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_reply_turn_id"), ["turn_id"], unique=False)
-
 
 
 def downgrade() -> None:

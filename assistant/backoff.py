@@ -1,0 +1,15 @@
+"""Exponential backoff with jitter, shared by every retry loop."""
+
+from __future__ import annotations
+
+import random
+
+MAX_DELAY_S = 300.0
+_RNG = random.Random()
+
+
+def backoff_s(attempts: int, base_s: float, rng: random.Random | None = None) -> float:
+    """base, 2 x base, 4 x base … for attempts 1, 2, 3 …, capped at five minutes, each cut by up to half
+    so that many failures do not all come back at the same moment."""
+    delay = min(base_s * 2.0 ** max(attempts - 1, 0), MAX_DELAY_S)
+    return delay * (rng or _RNG).uniform(0.5, 1.0)

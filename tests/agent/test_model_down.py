@@ -1,0 +1,51 @@
+"""When Ollama is down or stalls, the person hears once, and the message is answered when it is back."""
+
+from __future__ import annotations
+
+import asyncio
+
+from tests.api import send, transcript, wait_handled
+from tests.conftest import AppClient, MakeClient
+from tests.fakes.ollama import FakeOllama, Step
+
+
+async def test_down_then_back_answers_once(client: AppClient, fake: FakeOllama) -> None:
+    fake.down = True
+    message_id = await send(client, "d", "are you there?")
+    view = await wait_handled(client, message_id, wait_s=0.6)
+    assert view["status"] == "accepted"
+    fake.down = False
+    view = await wait_handled(client, message_id)
+    assert view["status"] == "handled"
+    assert [r["text"] for r in view["replies"]] == ["echo: are you there?"]
+    texts = [e["text"] for e in await transcript(client, "d") if e["role"] == "assistant"]
+    assert len([t for t in texts if "not available" in t]) == 1
+    assert texts[-1] == "echo: are you there?"
+
+
+async def test_a_stall_mid_stream_is_retried(make_client: MakeClient, fake: FakeOllama) -> None:
+    client = await make_client(model_stall_timeout_s=0.2)
+    fake.push(Step(content="partial answer that never ends", stall_after_s=5))
+    view = await wait_handled(client, await send(client, "s", "hello"))
+    assert view["status"] == "handled"
+    assert view["replies"][0]["text"] == "echo: hello"
+
+
+async def test_an_error_status_is_retried(client: AppClient, fake: FakeOllama) -> None:
+    fake.push(Step(status=500, error="out of memory"))
+    view = await wait_handled(client, await send(client, "e", "hello"))
+    assert view["replies"][0]["text"] == "echo: hello"
+    assert len(fake.chat_requests) == 2
+
+
+async def test_messages_sent_while_down_wait_their_turn(client: AppClient, fake: FakeOllama) -> None:
+    fake.down = True
+    first = await send(client, "q", "first")
+    await asyncio.sleep(0.1)
+    second = await send(client, "q", "second")
+    await asyncio.sleep(0.1)
+    fake.down = False
+    await wait_handled(client, first)
+    await wait_handled(client, second)
+    said = [e["text"] for e in await transcript(client, "q") if e["role"] == "assistant"]
+    assert said[-1] == "echo: first | second"

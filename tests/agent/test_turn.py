@@ -1,0 +1,65 @@
+"""The agent's tool loop, driven through the API against the fake Ollama."""
+
+from __future__ import annotations
+
+import json
+
+from tests.api import send, wait_handled
+from tests.conftest import AppClient, MakeClient
+from tests.fakes.ollama import FakeOllama, Step
+
+TIME_CALL = {"name": "get_time", "arguments": {"timezone": "Asia/Tokyo"}}
+
+
+async def test_a_tool_call_is_run_and_its_result_fed_back(client: AppClient, fake: FakeOllama) -> None:
+    fake.push(Step(tool_calls=[TIME_CALL]), Step(content="It is evening in Tokyo."))
+    view = await wait_handled(client, await send(client, "t", "what time is it in Tokyo?"))
+    assert view["replies"][0]["text"] == "It is evening in Tokyo."
+    first, second = fake.chat_requests
+    assert "get_time" in [t["function"]["name"] for t in first["tools"]]
+    tool_message = second["messages"][-1]
+    assert tool_message["role"] == "tool"
+    assert tool_message["tool_name"] == "get_time"
+    assert json.loads(tool_message["content"])["timezone"] == "Asia/Tokyo"
+    assert second["messages"][-2]["tool_calls"][0]["function"]["name"] == "get_time"
+
+
+async def test_a_tool_error_goes_back_to_the_model(client: AppClient, fake: FakeOllama) -> None:
+    bad = {"name": "get_time", "arguments": {"timezone": "Mars/Olympus"}}
+    fake.push(Step(tool_calls=[bad]), Step(content="Sorry, no such place."))
+    await wait_handled(client, await send(client, "t", "time on Mars?"))
+    result = json.loads(fake.chat_requests[1]["messages"][-1]["content"])
+    assert "Mars/Olympus" in result["error"]
+
+
+async def test_an_unknown_tool_is_an_error_result(client: AppClient, fake: FakeOllama) -> None:
+    fake.push(Step(tool_calls=[{"name": "launch", "arguments": {}}]), Step(content="ok"))
+    await wait_handled(client, await send(client, "t", "launch it"))
+    assert "no tool named 'launch'" in fake.chat_requests[1]["messages"][-1]["content"]
+
+
+async def test_the_step_limit_ends_the_loop(make_client: MakeClient, fake: FakeOllama) -> None:
+    client = await make_client(max_steps=3)
+    fake.push(*[Step(tool_calls=[TIME_CALL])] * 2, Step(content="Here is what I found."))
+    view = await wait_handled(client, await send(client, "t", "loop forever"))
+    assert view["replies"][0]["text"] == "Here is what I found."
+    assert len(fake.chat_requests) == 3
+    assert not fake.chat_requests[-1].get("tools")
+    assert "without tools" in fake.chat_requests[-1]["messages"][-1]["content"]
+
+
+async def test_a_tool_call_written_as_text_is_run(client: AppClient, fake: FakeOllama) -> None:
+    written = '```json\n{"name": "get_time", "arguments": {"timezone": "UTC"}}\n```'
+    fake.push(Step(content=written), Step(content="It is noon UTC."))
+    view = await wait_handled(client, await send(client, "t", "time?"))
+    assert view["replies"][0]["text"] == "It is noon UTC."
+    assert fake.chat_requests[1]["messages"][-1]["role"] == "tool"
+
+
+async def test_the_request_carries_context_size_and_keep_alive(client: AppClient, fake: FakeOllama) -> None:
+    await wait_handled(client, await send(client, "t", "hi"))
+    request = fake.chat_requests[0]
+    assert request["options"]["num_ctx"] == 16384
+    assert request["keep_alive"] == "30m"
+    assert request["stream"] is True
+    assert request["model"] == "qwen3:4b"

@@ -1,0 +1,56 @@
+"""Fixtures shared by the suite: a fake Ollama, settings on a temporary data directory, a real app."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+from assistant.app import create_app
+from assistant.settings import Secret, Settings
+from tests.fakes.ollama import FakeOllama
+
+TOKEN = "test-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+AppClient = TestClient[web.Request, web.Application]
+MakeClient = Callable[..., Awaitable[AppClient]]
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeOllama]:
+    async with FakeOllama() as server:
+        yield server
+
+
+@pytest.fixture
+def settings(tmp_path: Path, fake: FakeOllama) -> Settings:
+    return Settings(
+        data_dir=tmp_path,
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'hearth.db'}",
+        ollama_url=fake.url,
+        api_token=Secret(TOKEN),
+        model_retry_s=0.2,
+        send_retry_s=0.05,
+        drain_timeout_s=2.0,
+    )
+
+
+@pytest.fixture
+async def make_client(aiohttp_client: MakeClient, settings: Settings) -> MakeClient:
+    """A client for a real app; keyword arguments replace settings fields."""
+
+    async def make(**changes: Any) -> AppClient:
+        return await aiohttp_client(create_app(dataclasses.replace(settings, **changes)))
+
+    return make
+
+
+@pytest.fixture
+async def client(make_client: MakeClient) -> AppClient:
+    return await make_client()

@@ -1,0 +1,115 @@
+"""The `hearth` command as a person runs it: serve and its shutdown, chat, doctor, pull."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from assistant.cli import bar
+from tests.conftest import AUTH
+from tests.fakes.ollama import FakeOllama
+from tests.process import Server, hearth_env, run_hearth
+
+
+@pytest.mark.timeout(60)
+async def test_sigterm_lets_the_running_turn_finish(tmp_path: Path) -> None:
+    async with FakeOllama(delay_s=1.0) as fake:
+        server = Server(hearth_env(tmp_path / "data", fake.url), tmp_path)
+        await server.start()
+        async with aiohttp.ClientSession() as http:
+            body = {"chat": "t", "text": "slow one"}
+            async with http.post(f"{server.url}/v1/messages", json=body, headers=AUTH) as r:
+                message_id = (await r.json())["id"]
+            while fake.in_flight == 0:
+                await asyncio.sleep(0.01)
+            assert await server.stop() == 0
+        server = Server(hearth_env(tmp_path / "data", fake.url), tmp_path)
+        await server.start()
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(f"{server.url}/v1/messages/{message_id}", headers=AUTH) as r,
+        ):
+            view = await r.json()
+        await server.stop()
+    assert view["status"] == "handled"
+    assert len(fake.chat_requests) == 1
+
+
+async def test_chat_keeps_history_between_runs(tmp_path: Path) -> None:
+    async with FakeOllama() as fake:
+        env = hearth_env(tmp_path / "data", fake.url)
+        code, out, err = await run_hearth("chat", env=env, cwd=tmp_path, stdin=b"my name is Ada\n")
+        assert code == 0, err
+        assert "hearth> echo: my name is Ada" in out
+        code, out, err = await run_hearth("chat", env=env, cwd=tmp_path, stdin=b"who am I?\n")
+        assert code == 0, err
+        assert "hearth> echo: who am I?" in out
+    contents = [m["content"] for m in fake.chat_requests[-1]["messages"]]
+    assert "my name is Ada" in contents
+
+
+async def test_a_second_process_on_the_same_data_is_refused(tmp_path: Path) -> None:
+    async with FakeOllama() as fake:
+        env = hearth_env(tmp_path / "data", fake.url)
+        server = Server(env, tmp_path)
+        await server.start()
+        code, _, err = await run_hearth("chat", env=env, cwd=tmp_path)
+        await server.stop()
+    assert code == 1
+    assert "already running" in err
+
+
+async def test_doctor_passes_with_a_healthy_setup(tmp_path: Path) -> None:
+    async with FakeOllama() as fake:
+        code, out, _ = await run_hearth("doctor", env=hearth_env(tmp_path, fake.url), cwd=tmp_path)
+    assert code == 0, out
+    assert "[ok  ] model: qwen3:4b is available" in out
+    assert "[ok  ] tools" in out
+
+
+async def test_doctor_says_how_to_fix_a_missing_model(tmp_path: Path) -> None:
+    async with FakeOllama(models={"llama3.2": ["completion", "tools"]}) as fake:
+        code, out, _ = await run_hearth("doctor", env=hearth_env(tmp_path, fake.url), cwd=tmp_path)
+    assert code == 1
+    assert "fix: run `hearth pull`" in out
+
+
+async def test_doctor_says_when_ollama_is_unreachable(tmp_path: Path) -> None:
+    env = hearth_env(tmp_path, "http://127.0.0.1:9", HEARTH_MODEL_CONNECT_TIMEOUT_S="1")
+    code, out, _ = await run_hearth("doctor", env=env, cwd=tmp_path)
+    assert code == 1
+    assert "start Ollama" in out
+
+
+async def test_serve_refuses_to_start_without_the_model(tmp_path: Path) -> None:
+    async with FakeOllama(models={}) as fake:
+        code, out, _ = await run_hearth("serve", env=hearth_env(tmp_path, fake.url), cwd=tmp_path)
+    assert code == 1
+    assert "run `hearth pull`" in out
+
+
+async def test_pull_fetches_the_model(tmp_path: Path) -> None:
+    async with FakeOllama(models={}) as fake:
+        code, out, _ = await run_hearth("pull", env=hearth_env(tmp_path, fake.url), cwd=tmp_path)
+    assert code == 0
+    assert fake.pulled == ["qwen3:4b"]
+    assert "100%" in out
+    assert "qwen3:4b is ready" in out
+
+
+async def test_a_bad_setting_stops_with_its_name(tmp_path: Path) -> None:
+    env = hearth_env(tmp_path, "http://127.0.0.1:9", HEARTH_PORT="eighty")
+    code, _, err = await run_hearth("serve", env=env, cwd=tmp_path)
+    assert code == 2
+    assert "HEARTH_PORT" in err
+
+
+@pytest.mark.parametrize(
+    ("completed", "total", "shown"),
+    [(None, None, "pulling manifest"), (0, 100, "   0%"), (50, 100, "  50%"), (100, 100, " 100%")],
+)
+def test_the_progress_bar(completed: int | None, total: int | None, shown: str) -> None:
+    assert shown in bar("pulling manifest", completed, total)

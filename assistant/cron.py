@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -12,6 +12,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+_APS_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # APScheduler counts from Monday
 _DAY_WORDS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
 # The longest each month can be; February's 29th makes "0 0 29 2 *" valid (every leap year).
 _MONTH_DAYS_MAX = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
@@ -152,20 +153,31 @@ def _triggers(expr: CronExpr) -> tuple[CronTrigger, ...]:
 def _trigger(
     expr: CronExpr, days: frozenset[int] | None, weekdays: frozenset[int] | None
 ) -> CronTrigger:
-    # Explicit lists (and weekday names) sidestep from_crontab, where 3.x reads 0 as Monday.
+    # Explicit ranges (and weekday names) sidestep from_crontab, where 3.x reads 0 as Monday.
+    # Runs are folded into `a-b` because each list item costs CronTrigger a pass per search step.
+    monday_first = frozenset((day + 6) % 7 for day in weekdays or range(7))
     return CronTrigger(
-        month=_join(expr.months),
-        day=_join(days) if days else "*",
-        day_of_week=",".join(DAY_NAMES[d] for d in sorted(weekdays)) if weekdays else "*",
-        hour=_join(expr.hours),
-        minute=_join(expr.minutes),
+        month=_ranges(expr.months, 12, str),
+        day=_ranges(days or frozenset(), 31, str),
+        day_of_week=_ranges(monday_first, 7, lambda day: _APS_DAYS[day]),
+        hour=_ranges(expr.hours, 24, str),
+        minute=_ranges(expr.minutes, 60, str),
         second=0,
         timezone=UTC,
     )
 
 
-def _join(values: frozenset[int]) -> str:
-    return ",".join(str(v) for v in sorted(values))
+def _ranges(values: frozenset[int], size: int, name: Callable[[int], str]) -> str:
+    """`1,2,3,7` as `1-3,7`; every value (or none, meaning unrestricted) as `*`."""
+    if len(values) in (0, size):
+        return "*"
+    runs: list[list[int]] = []
+    for value in sorted(values):
+        if runs and runs[-1][1] == value - 1:
+            runs[-1][1] = value
+        else:
+            runs.append([value, value])
+    return ",".join(name(a) if a == b else f"{name(a)}-{name(b)}" for a, b in runs)
 
 
 def describe_cron(expr: CronExpr) -> str:

@@ -1,14 +1,4 @@
-"""When jobs are due: reading `at`/`every`/`cron` triggers, due times in a job's timezone.
-
-DST policy, the same for cron and for a naive `at`: a wall-clock time is read in the job's IANA
-timezone. A wall time that does not exist (clocks spring forward over it) is due at the first
-instant after the gap, once: 02:30 in Europe/Berlin on 2026-03-29 is due at 03:00 CEST, and
-02:00, 02:30 and 03:00 that day are all one due time. A wall time that occurs twice (clocks fall
-back) is due once, at its first occurrence: 02:30 on 2026-10-25 is due at 02:30 CEST, never at
-02:30 CET. This also holds for hourly and finer jobs: during a fall-back hour they pause rather
-than repeat. `every` intervals are real elapsed time counted from the job's creation instant,
-so `every 1d` is 24 hours and drifts by an hour of wall-clock time across a DST change.
-"""
+"""When jobs are due: reading `at`/`every`/`cron` triggers, due times in a job's timezone."""
 
 from __future__ import annotations
 
@@ -129,7 +119,18 @@ def interval_s(spec: TriggerSpec) -> int:
 
 
 def resolve_wall(wall: datetime, zone: ZoneInfo) -> datetime:
-    """The instant (UTC) that naive wall time `wall` in `zone` stands for, by the DST policy."""
+    """The instant (UTC) that naive wall time `wall` in `zone` stands for, by Hearth's DST policy.
+
+    The policy, the same for cron and for a naive `at`: a wall time that does not exist (clocks
+    spring forward over it) is due at the first instant after the gap, once: 02:30 in
+    Europe/Berlin on 2026-03-29 is due at 03:00 CEST, and 02:00, 02:30 and 03:00 that day are one
+    due time. A wall time that occurs twice (clocks fall back) is due once, at its first
+    occurrence: 02:30 on 2026-10-25 is due at 02:30 CEST, never at 02:30 CET. So hourly and finer
+    cron jobs pause during a repeated hour rather than fire twice. (APScheduler 3.11's own
+    CronTrigger differs on both counts: it fires the skipped 02:30 at 03:30 CEST and the repeated
+    02:30 twice.) `every` is not affected: intervals are real elapsed time from creation, so
+    `every 1d` is 24 hours and moves by an hour of local time across a change.
+    """
     first = wall.replace(tzinfo=zone, fold=0)
     if first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) == wall:
         return first.astimezone(UTC)  # normal, or the first of two occurrences

@@ -1,0 +1,1 @@
+"""Provider-facing parts of the channels: webhook checks, payload parsing and senders."""

@@ -18,6 +18,7 @@ logger = logging.getLogger(__name__)
 CHANNEL = "whatsapp"
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 MEDIA_TYPES = frozenset({"image", "audio", "video", "document", "sticker"})
+READ_TYPES = MEDIA_TYPES | {"text", "button", "interactive", "reaction", "location"}
 
 Obj = dict[str, Any]
 
@@ -176,7 +177,23 @@ def _sender_meta(contact: Obj, user_id: str | None, wa_id: str | None) -> dict[s
 
 def _content(mtype: str, msg: Obj) -> tuple[MessageKind, str, dict[str, str]]:
     """Kind, text and type-specific details of one message; only words count as text."""
-    part = _obj(msg.get(mtype, {}), mtype)
+    part = msg.get(mtype, {})
+    if mtype in READ_TYPES:
+        part = _obj(part, mtype)
+    elif not isinstance(part, dict):
+        part = {}  # `contacts` holds a list; types we do not read may hold anything.
+    words = _words(mtype, part)
+    if words is not None:
+        return words
+    details = _media_details(mtype, part)
+    errors = _items(msg, "errors")
+    if errors:
+        details.update(_present(error_code=_text(errors[0], "code")))
+    return "media", (_text(part, "caption") or "") if mtype in MEDIA_TYPES else "", details
+
+
+def _words(mtype: str, part: Obj) -> tuple[MessageKind, str, dict[str, str]] | None:
+    """Text, button and interactive replies: what the person chose, as text."""
     if mtype == "text":
         return "text", _required(part, "body"), {}
     if mtype == "button" and _text(part, "text"):
@@ -185,22 +202,22 @@ def _content(mtype: str, msg: Obj) -> tuple[MessageKind, str, dict[str, str]]:
         reply = _interactive_reply(part)
         if reply is not None:
             return "text", _required(reply, "title"), _present(reply_id=_text(reply, "id"))
-    details: dict[str, str] = {}
+    return None
+
+
+def _media_details(mtype: str, part: Obj) -> dict[str, str]:
     if mtype in MEDIA_TYPES:
-        details = _present(
-            media_id=_text(part, "id"),
-            mime_type=_text(part, "mime_type"),
-            filename=_text(part, "filename"),
-        )
-    elif mtype == "reaction":
-        details = _present(emoji=_text(part, "emoji"), reacted_to=_text(part, "message_id"))
-    elif mtype == "location":
+        keys: tuple[str, ...] = ("id", "mime_type", "filename")
+        found = _present(**{key: _text(part, key) for key in keys})
+        if "id" in found:
+            found["media_id"] = found.pop("id")
+        return found
+    if mtype == "reaction":
+        return _present(emoji=_text(part, "emoji"), reacted_to=_text(part, "message_id"))
+    if mtype == "location":
         keys = ("latitude", "longitude", "name", "address")
-        details = _present(**{key: _text(part, key) for key in keys})
-    errors = _items(msg, "errors")
-    if errors:
-        details.update(_present(error_code=_text(errors[0], "code")))
-    return "media", (_text(part, "caption") or "") if mtype in MEDIA_TYPES else "", details
+        return _present(**{key: _text(part, key) for key in keys})
+    return {}
 
 
 def _interactive_reply(part: Obj) -> Obj | None:

@@ -1,0 +1,1 @@
+"""Fake provider servers that speak the real wire protocols on loopback."""

@@ -38,11 +38,11 @@ class FakeServer:
         self.sent: list[dict[str, Any]] = []
         self.attempts = 0
         self.delay_s = 0.0
-        self._failures: deque[Failure] = deque()
+        self._failures: deque[Failure | None] = deque()
         self._runner: web.AppRunner | None = None
 
-    def fail(self, *failures: Failure) -> None:
-        """Answer the next requests with these failures, in order, then succeed again."""
+    def fail(self, *failures: Failure | None) -> None:
+        """Answer the next requests with these failures, in order (None: succeed), then succeed."""
         self._failures.extend(failures)
 
     def routes(self, app: web.Application) -> None:
@@ -91,6 +91,8 @@ class FakeServer:
         if not self._failures:
             return None
         failure = self._failures.popleft()
+        if failure is None:
+            return None
         if failure.delay_s:
             await asyncio.sleep(failure.delay_s)
         return self.error_response(failure)
@@ -100,8 +102,8 @@ class FakeServer:
 
     async def _queue_failures(self, request: web.Request) -> web.Response:
         items = await request.json()
-        self.fail(*(Failure(**item) for item in items))
-        return web.json_response([asdict(f) for f in self._failures])
+        self.fail(*(Failure(**item) if item is not None else None for item in items))
+        return web.json_response([f and asdict(f) for f in self._failures])
 
 
 def serve_forever(make: Callable[[str, int], FakeServer], description: str) -> None:

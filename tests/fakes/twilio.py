@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import itertools
 import os
 from datetime import UTC, datetime
 from email.utils import format_datetime
 
-from aiohttp import BasicAuth, hdrs, web
+from aiohttp import hdrs, web
 
 from tests.fakes.base import Failure, FakeServer, serve_forever
 
@@ -65,12 +66,14 @@ class TwilioFake(FakeServer):
         return web.json_response(self._resource(sid, form), status=201)
 
     def _authorized(self, request: web.Request) -> bool:
+        scheme, _, encoded = request.headers.get(hdrs.AUTHORIZATION, "").partition(" ")
         try:
-            auth = BasicAuth.decode(request.headers.get(hdrs.AUTHORIZATION, ""))
+            pair = base64.b64decode(encoded, validate=True).decode()
         except ValueError:
             return False
-        return (auth.login, auth.password) == (self.account_sid, self.auth_token) and (
-            request.match_info["account"] == self.account_sid
+        return scheme.lower() == "basic" and (
+            pair == f"{self.account_sid}:{self.auth_token}"
+            and request.match_info["account"] == self.account_sid
         )
 
     def _resource(self, sid: str, form: dict[str, str]) -> dict[str, object]:

@@ -150,9 +150,7 @@ def _triggers(expr: CronExpr) -> tuple[CronTrigger, ...]:
     return (_trigger(expr, expr.days, expr.weekdays),)
 
 
-def _trigger(
-    expr: CronExpr, days: frozenset[int] | None, weekdays: frozenset[int] | None
-) -> CronTrigger:
+def _trigger(expr: CronExpr, days: frozenset[int] | None, weekdays: frozenset[int] | None) -> CronTrigger:
     # Explicit ranges (and weekday names) sidestep from_crontab, where 3.x reads 0 as Monday.
     # Runs are folded into `a-b` because each list item costs CronTrigger a pass per search step.
     monday_first = frozenset((day + 6) % 7 for day in weekdays or range(7))
@@ -208,9 +206,7 @@ def _describe_times(expr: CronExpr) -> str | None:
         return f"every hour at :{min(expr.minutes):02d}"
     if len(expr.hours) * len(expr.minutes) > 4:
         return None
-    return "at " + _and(
-        f"{h:02d}:{m:02d}" for h in sorted(expr.hours) for m in sorted(expr.minutes)
-    )
+    return "at " + _and(f"{h:02d}:{m:02d}" for h in sorted(expr.hours) for m in sorted(expr.minutes))
 
 
 def _and(items: Iterable[str]) -> str:

@@ -66,26 +66,20 @@ def _zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ValueError, KeyError, OSError):  # KeyError covers ZoneInfoNotFoundError
-        raise TriggerError(
-            f"{name!r} is not a known IANA timezone (use a name like Europe/Berlin)"
-        ) from None
+        raise TriggerError(f"{name!r} is not a known IANA timezone (use a name like Europe/Berlin)") from None
 
 
 def _parse_at(text: str, zone: ZoneInfo, now: datetime) -> str:
     try:
         parsed = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise TriggerError(
-            f"at {text!r} is not an ISO 8601 date and time like 2026-11-27T08:00"
-        ) from None
+        raise TriggerError(f"at {text!r} is not an ISO 8601 date and time like 2026-11-27T08:00") from None
     if "T" not in text.upper() and " " not in text.strip():
         raise TriggerError(f"at {text!r} has a date but no time of day")
     try:
         due_at = resolve_wall(parsed, zone) if parsed.tzinfo is None else parsed.astimezone(UTC)
         if due_at <= now:
-            raise TriggerError(
-                f"at {text!r} is in the past (now is {now.astimezone(zone).isoformat()})"
-            )
+            raise TriggerError(f"at {text!r} is in the past (now is {now.astimezone(zone).isoformat()})")
         return due_at.astimezone(zone).isoformat()
     except OverflowError:
         raise TriggerError(f"at {text!r} is out of range") from None
@@ -193,9 +187,7 @@ class SpecTrigger(BaseTrigger):  # type: ignore[misc]
     def __init__(self, spec: TriggerSpec) -> None:
         self.spec = spec
 
-    def get_next_fire_time(
-        self, previous_fire_time: datetime | None, now: datetime
-    ) -> datetime | None:
+    def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime | None:
         """After the previous due time; or, for a fresh job, the first due time at or after now."""
         if previous_fire_time is not None:
             return next_run(self.spec, previous_fire_time)
@@ -230,9 +222,7 @@ class CatchUp:
         return self.late_due_at or self.last_missed_at
 
 
-def catch_up(
-    spec: TriggerSpec, last_due_at: datetime | None, now: datetime, grace_s: float
-) -> CatchUp:
+def catch_up(spec: TriggerSpec, last_due_at: datetime | None, now: datetime, grace_s: float) -> CatchUp:
     """Sort the due times in (`last_due_at`, `now`] into one late run, coalesced and missed ones.
 
     `last_due_at` is the latest due time already fired or recorded (None: none yet, so the

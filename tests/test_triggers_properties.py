@@ -64,9 +64,7 @@ def transitions(timezone: str) -> tuple[datetime, ...]:
     zone, start = ZoneInfo(timezone), datetime(2026, 1, 1, tzinfo=UTC)
     hours = [start + timedelta(hours=h) for h in range(366 * 24)]
     return tuple(
-        b
-        for a, b in pairwise(hours)
-        if a.astimezone(zone).utcoffset() != b.astimezone(zone).utcoffset()
+        b for a, b in pairwise(hours) if a.astimezone(zone).utcoffset() != b.astimezone(zone).utcoffset()
     )
 
 
@@ -94,9 +92,7 @@ def test_next_run_is_strictly_after_and_stable(expr: str, zone_after: tuple[str,
 
 @settings(deadline=None, max_examples=300)
 @given(expr=CRONS, zone_after=zone_and_after())
-def test_consecutive_due_times_are_distinct_and_ordered(
-    expr: str, zone_after: tuple[str, datetime]
-) -> None:
+def test_consecutive_due_times_are_distinct_and_ordered(expr: str, zone_after: tuple[str, datetime]) -> None:
     timezone, after = zone_after
     spec = parse_trigger(None, None, expr, timezone, CREATED_AT)
     first = next_run(spec, after)

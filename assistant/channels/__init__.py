@@ -4,18 +4,10 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from assistant.errors import HearthError
+from assistant.channels.base import SendError
 from assistant.types import Outbound
 
-
-class SendError(HearthError):
-    """A reply could not be delivered. `retryable` says whether trying again may help."""
-
-    def __init__(self, reason: str, *, retryable: bool, code: str | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.retryable = retryable
-        self.code = code
+__all__ = ["Channel", "SendError"]
 
 
 class Channel(Protocol):

@@ -1,1 +1,1 @@
-"""Fake external services that speak the real wire protocols, for tests and local runs."""
+"""Fake external services that speak the real wire protocols on loopback, for tests and local runs."""

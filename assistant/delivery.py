@@ -52,6 +52,7 @@ class Sender:
         self.metrics = metrics
         self._wake = asyncio.Event()
         self._timer: asyncio.TimerHandle | None = None
+        self._retrying = True  # look for retries due at the first round
 
     def wake(self) -> None:
         self._wake.set()
@@ -98,7 +99,7 @@ class Sender:
             logger.exception("sending reply %s failed unexpectedly", reply.reply_id)
             error = SendError("unexpected error while sending", retryable=True)
             return await self._failed(row, attempts, error)
-        await outbox.mark_sent(self.store, reply.reply_id, provider_id, self.clock())
+        await outbox.record(self.store, [outbox.sent(reply.reply_id, provider_id, self.clock())])
         self.metrics.sent.inc()
         return True
 
@@ -109,14 +110,19 @@ class Sender:
         too_old = now - row.reply.created_at > MAX_AGE
         if not exc.retryable or too_old:
             logger.warning("reply %s failed for good: %s", row.reply.id, reason)
-            await outbox.mark_failed(self.store, row.reply.id, attempts, reason)
+            await outbox.record(self.store, [outbox.failed(row.reply.id, attempts, reason)])
             return True
         next_at = now + timedelta(seconds=backoff_s(attempts, self.retry_s))
         logger.info("reply %s will be retried at %s: %s", row.reply.id, next_at, reason)
-        await outbox.mark_retry(self.store, row.reply.id, attempts, next_at, reason)
+        await outbox.record(self.store, [outbox.retry(row.reply.id, attempts, next_at, reason)])
+        self._retrying = True
         return False
 
     async def _arm_timer(self) -> None:
+        """Wake again when the earliest retry falls due; only needed after a round that deferred one."""
+        if not self._retrying:
+            return
+        self._retrying = False
         next_at = await outbox.next_attempt_at(self.store)
         if next_at is not None:
             self._arm(max((next_at - self.clock()).total_seconds(), 0.0))
@@ -124,4 +130,9 @@ class Sender:
     def _arm(self, delay_s: float) -> None:
         if self._timer is not None:
             self._timer.cancel()
-        self._timer = asyncio.get_running_loop().call_later(delay_s, self.wake)
+        self._timer = asyncio.get_running_loop().call_later(delay_s, self._timer_fired)
+
+    def _timer_fired(self) -> None:
+        # Other replies may still wait for later retries: look again after this round.
+        self._retrying = True
+        self.wake()

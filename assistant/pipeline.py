@@ -57,9 +57,8 @@ class Pipeline:
         self.handled = handled
         self.on_reply = on_reply
 
-    async def handle(self, chat_id: int, batch: list[Message]) -> None:
+    async def handle(self, chat: Chat, batch: list[Message]) -> None:
         """Handle the oldest command alone, or the run of plain messages before the next command."""
-        chat = await inbox.get_chat(self.store, chat_id)
         if self.commands.matches(batch[0].text):
             await self._command(chat, batch[0])
             return

@@ -8,12 +8,12 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from assistant.store import inbox
-from assistant.store.models import Message
+from assistant.store.models import Chat, Message
 from assistant.store.store import Store
 
 logger = logging.getLogger(__name__)
 
-Handler = Callable[[int, list[Message]], Awaitable[None]]
+Handler = Callable[[Chat, list[Message]], Awaitable[None]]
 Clock = Callable[[], datetime]
 FAILED_LANE_RETRY_S = 5.0
 
@@ -62,8 +62,9 @@ class Router:
         try:
             while not self._closing:
                 self._dirty.discard(chat_id)
-                batch = await inbox.pending(self.store, chat_id)
-                if not batch:
+                found = await inbox.pending(self.store, chat_id)
+                batch = found.messages if found else []
+                if not found or not batch:
                     if chat_id in self._dirty:
                         continue
                     return
@@ -71,21 +72,21 @@ class Router:
                 if delay_s > 0:
                     self._arm(chat_id, delay_s)
                     return
-                if not await self._turn(chat_id, batch):
+                if not await self._turn(found.chat, batch):
                     self._arm(chat_id, FAILED_LANE_RETRY_S)
                     return
         finally:
             self._lanes.pop(chat_id, None)
 
-    async def _turn(self, chat_id: int, batch: list[Message]) -> bool:
+    async def _turn(self, chat: Chat, batch: list[Message]) -> bool:
         async with self._slots:
             if self._closing:
                 return True
             self.in_flight += 1
             try:
-                await self.handle(chat_id, batch)
+                await self.handle(chat, batch)
             except Exception:
-                logger.exception("a turn for chat %s failed outside the pipeline", chat_id)
+                logger.exception("a turn for chat %s failed outside the pipeline", chat.id)
                 return False
             finally:
                 self.in_flight -= 1

@@ -61,7 +61,7 @@ class Settings:
     @property
     def sqlite_path(self) -> Path | None:
         """The database file when the store is SQLite on disk, else None."""
-        prefix = "sqlite+aiosqlite:///"
+        prefix = "sqlite:///"
         if self.database_url.startswith(prefix):
             return Path(self.database_url.removeprefix(prefix))
         return None
@@ -123,7 +123,7 @@ def _non_empty(raw: str) -> str:
 # Each parser raises ValueError for a bad value; the text after it says what is accepted.
 PARSERS: dict[str, tuple[Callable[[str], Any], str]] = {
     "data_dir": (lambda raw: Path(raw).expanduser(), "a directory path"),
-    "database_url": (_non_empty, "an SQLAlchemy URL such as sqlite+aiosqlite:///path/hearth.db"),
+    "database_url": (_non_empty, "an SQLAlchemy URL such as sqlite:///path/hearth.db"),
     "ollama_url": (_url, "an http:// or https:// URL"),
     "model": (_non_empty, "an Ollama model name such as qwen3:4b"),
     "num_ctx": (_positive_int, "a whole number of tokens, at least 1"),
@@ -179,6 +179,6 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
             raise SettingsError(f"{env_name(f.name)}={raw!r} is not valid: expected {accepted}") from None
     settings = Settings(**values)
     if not settings.database_url:
-        url = f"sqlite+aiosqlite:///{settings.data_dir / 'hearth.db'}"
+        url = f"sqlite:///{settings.data_dir / 'hearth.db'}"
         settings = dataclasses.replace(settings, database_url=url)
     return settings

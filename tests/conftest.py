@@ -32,7 +32,7 @@ async def fake() -> AsyncIterator[FakeOllama]:
 def settings(tmp_path: Path, fake: FakeOllama) -> Settings:
     return Settings(
         data_dir=tmp_path,
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'hearth.db'}",
+        database_url=f"sqlite:///{tmp_path / 'hearth.db'}",
         ollama_url=fake.url,
         api_token=Secret(TOKEN),
         model_retry_s=0.2,

@@ -63,6 +63,8 @@ class Server:
         self.cwd = cwd
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: asyncio.subprocess.Process | None = None
+        # The server's log goes to a file: a pipe nobody reads would fill up and block it.
+        self.log = (cwd / f"hearth-{self.port}.log").open("ab")
 
     async def start(self, ready_timeout_s: float = 20) -> None:
         self.proc = await asyncio.create_subprocess_exec(
@@ -73,7 +75,7 @@ class Server:
             env=self.env,
             cwd=self.cwd,
             stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.PIPE,
+            stderr=self.log,
         )
         async with asyncio.timeout(ready_timeout_s), aiohttp.ClientSession() as http:
             while True:
@@ -88,10 +90,14 @@ class Server:
         assert self.proc is not None
         self.proc.kill()
         await self.proc.wait()
+        self.log.close()
 
     async def stop(self, timeout_s: float = 20) -> int:
         """SIGTERM, then wait for the exit code."""
         assert self.proc is not None
         if self.proc.returncode is None:
             self.proc.terminate()
-        return await asyncio.wait_for(self.proc.wait(), timeout_s)
+        try:
+            return await asyncio.wait_for(self.proc.wait(), timeout_s)
+        finally:
+            self.log.close()

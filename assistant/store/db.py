@@ -6,10 +6,10 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 BUSY_TIMEOUT_MS = 5000
+# Drivers Hearth used to name for asyncio; the store runs sync drivers in worker threads.
+_SYNC_DRIVERS = {"sqlite+aiosqlite": "sqlite", "postgresql+asyncpg": "postgresql+psycopg"}
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -21,20 +21,19 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor.close()
 
 
-def create_engine(url: str) -> AsyncEngine:
-    """An async engine for `url`; for SQLite the file's directory is created and the pragmas set."""
+def sync_url(url: str) -> sa.URL:
     parsed = sa.make_url(url)
+    driver = _SYNC_DRIVERS.get(parsed.drivername)
+    return parsed.set(drivername=driver) if driver else parsed
+
+
+def create_engine(url: str) -> sa.Engine:
+    """An engine for `url`; for SQLite the file's directory is created and the pragmas set."""
+    parsed = sync_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(url, pool_pre_ping=True)
+        return sa.create_engine(parsed, pool_pre_ping=True)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url)
-    sa.event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    engine = sa.create_engine(parsed, pool_size=4, max_overflow=4)
+    sa.event.listen(engine, "connect", _sqlite_pragmas)
     return engine
-
-
-Sessions = async_sessionmaker[AsyncSession]
-
-
-def sessionmaker(engine: AsyncEngine) -> Sessions:
-    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)

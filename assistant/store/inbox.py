@@ -6,12 +6,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel import Session, col, select
 
 from assistant.store.models import Chat, Message, Reply, Turn
 from assistant.store.store import Store
 from assistant.types import Inbound
+
+NOTICE = {"kind": "notice"}
 
 
 @dataclass(frozen=True)
@@ -23,24 +24,24 @@ class Accepted:
     new: bool
 
 
-async def chat_for(session: AsyncSession, channel: str, address: str, now: datetime) -> Chat:
+def chat_for(session: Session, channel: str, address: str, now: datetime) -> Chat:
     """The chat for (channel, address), created on first sight."""
     query = select(Chat).where(Chat.channel == channel, Chat.address == address)
-    chat = (await session.exec(query)).first()
+    chat = session.exec(query).first()
     if chat is None:
         chat = Chat(channel=channel, address=address, created_at=now)
         session.add(chat)
-        await session.flush()
+        session.flush()
     return chat
 
 
-async def _accept_one(session: AsyncSession, inbound: Inbound, now: datetime) -> Accepted:
-    chat = await chat_for(session, inbound.channel, str(inbound.sender), now)
+def _accept_one(session: Session, inbound: Inbound, now: datetime) -> Accepted:
+    chat = chat_for(session, inbound.channel, str(inbound.sender), now)
     assert chat.id is not None
     query = select(Message.id).where(
         Message.channel == inbound.channel, Message.provider_id == inbound.provider_id
     )
-    existing = (await session.exec(query)).first()
+    existing = session.exec(query).first()
     if existing is not None:
         return Accepted(existing, chat.id, new=False)
     message = Message(
@@ -55,52 +56,67 @@ async def _accept_one(session: AsyncSession, inbound: Inbound, now: datetime) ->
     session.add(message)
     if inbound.kind != "job":
         chat.last_inbound_at = inbound.received_at
-    await session.flush()
+    session.flush()
     assert message.id is not None
     return Accepted(message.id, chat.id, new=True)
 
 
 async def accept(store: Store, inbounds: Sequence[Inbound], now: datetime) -> list[Accepted]:
     """Store every message in one transaction; a message already stored is not stored again."""
-    async with store.write() as session:
-        return [await _accept_one(session, inbound, now) for inbound in inbounds]
+    return await store.write(lambda s: [_accept_one(s, inbound, now) for inbound in inbounds])
 
 
 async def pending_chat_ids(store: Store) -> list[int]:
     """Chats with accepted messages not yet handled."""
-    async with store.read() as session:
-        query = select(Message.chat_id).where(Message.status == "accepted").distinct()
-        return list(await session.exec(query))
+    query = select(Message.chat_id).where(Message.status == "accepted").distinct()
+    return await store.read(lambda s: list(s.exec(query)))
 
 
-async def pending(store: Store, chat_id: int) -> list[Message]:
-    """A chat's accepted messages, oldest first."""
-    async with store.read() as session:
-        query = (
-            select(Message)
-            .where(Message.chat_id == chat_id, Message.status == "accepted")
-            .order_by(col(Message.id))
-        )
-        return list(await session.exec(query))
+@dataclass(frozen=True)
+class Pending:
+    chat: Chat
+    messages: list[Message]
 
 
-async def get_chat(store: Store, chat_id: int) -> Chat:
-    async with store.read() as session:
-        chat = await session.get(Chat, chat_id)
+def _pending(session: Session, chat_id: int) -> Pending | None:
+    chat = session.get(Chat, chat_id)
     if chat is None:
-        raise LookupError(f"no chat {chat_id}")
-    return chat
+        return None
+    query = (
+        select(Message)
+        .where(Message.chat_id == chat_id, Message.status == "accepted")
+        .order_by(col(Message.id))
+    )
+    return Pending(chat, list(session.exec(query)))
 
 
-async def _mark(
-    session: AsyncSession, message_ids: Sequence[int], status: str, turn_id: int, at: datetime
+async def pending(store: Store, chat_id: int) -> Pending | None:
+    """The chat and its accepted messages, oldest first."""
+    return await store.read(lambda s: _pending(s, chat_id))
+
+
+def _close_messages(
+    session: Session, message_ids: Sequence[int], status: str, turn_id: int, at: datetime
 ) -> None:
     query = select(Message).where(col(Message.id).in_(message_ids))
-    for message in await session.exec(query):
+    for message in session.exec(query):
         message.status = status
         message.turn_id = turn_id
         message.handled_at = at
         message.next_attempt_at = None
+
+
+def _finish(
+    session: Session, turn: Turn, message_ids: Sequence[int], replies: Sequence[str], status: str
+) -> list[int]:
+    session.add(turn)
+    session.flush()
+    assert turn.id is not None
+    rows = [Reply(chat_id=turn.chat_id, turn_id=turn.id, text=text) for text in replies]
+    session.add_all(rows)
+    _close_messages(session, message_ids, status, turn.id, turn.finished_at or turn.started_at)
+    session.flush()
+    return [row.id for row in rows if row.id is not None]
 
 
 async def finish_turn(
@@ -110,17 +126,24 @@ async def finish_turn(
     replies: Sequence[str],
     status: str = "handled",
 ) -> list[int]:
-    """Record the turn, put its replies in the outbox and close its messages, all in one transaction."""
-    async with store.write() as session:
-        session.add(turn)
-        await session.flush()
-        assert turn.id is not None
-        rows = [Reply(chat_id=turn.chat_id, turn_id=turn.id, text=text) for text in replies]
-        session.add_all(rows)
-        at = turn.finished_at or turn.started_at
-        await _mark(session, message_ids, status, turn.id, at)
-        await session.flush()
-        return [row.id for row in rows if row.id is not None]
+    """Record the turn, put its replies in the outbox and close its messages, in one transaction."""
+    return await store.write(lambda s: _finish(s, turn, message_ids, replies, status))
+
+
+def _defer(
+    session: Session,
+    turn: Turn,
+    message_ids: Sequence[int],
+    next_attempt_at: datetime,
+    notice: str | None,
+) -> None:
+    session.add(turn)
+    session.flush()
+    if notice:
+        session.add(Reply(chat_id=turn.chat_id, turn_id=turn.id, text=notice, meta=dict(NOTICE)))
+    for message in session.exec(select(Message).where(col(Message.id).in_(message_ids))):
+        message.attempts += 1
+        message.next_attempt_at = next_attempt_at
 
 
 async def defer(
@@ -130,22 +153,16 @@ async def defer(
     next_attempt_at: datetime,
     notice: str | None,
 ) -> None:
-    """Keep the messages pending until `next_attempt_at`; record the failed turn and an optional notice."""
-    async with store.write() as session:
-        session.add(turn)
-        await session.flush()
-        if notice:
-            meta = {"kind": "notice"}
-            session.add(Reply(chat_id=turn.chat_id, turn_id=turn.id, text=notice, meta=meta))
-        query = select(Message).where(col(Message.id).in_(message_ids))
-        for message in await session.exec(query):
-            message.attempts += 1
-            message.next_attempt_at = next_attempt_at
+    """Keep the messages pending until `next_attempt_at`; record the failed turn and any notice."""
+    await store.write(lambda s: _defer(s, turn, message_ids, next_attempt_at, notice))
+
+
+def _reset(session: Session, chat_id: int, at: datetime) -> None:
+    chat = session.get(Chat, chat_id)
+    if chat is not None:
+        chat.history_from_at = at
 
 
 async def reset_chat(store: Store, chat_id: int, at: datetime) -> None:
     """Forget the chat's history for the model; the rows themselves stay."""
-    async with store.write() as session:
-        chat = await session.get(Chat, chat_id)
-        if chat is not None:
-            chat.history_from_at = at
+    await store.write(lambda s: _reset(s, chat_id, at))

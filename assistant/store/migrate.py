@@ -7,7 +7,6 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -19,11 +18,7 @@ def alembic_config(connection: sa.Connection | None = None) -> Config:
     return config
 
 
-def _upgrade(connection: sa.Connection) -> None:
-    command.upgrade(alembic_config(connection), "head")
-
-
-async def migrate(engine: AsyncEngine) -> None:
+def migrate(engine: sa.Engine) -> None:
     """Apply every migration not yet applied; safe to call on each start."""
-    async with engine.begin() as conn:
-        await conn.run_sync(_upgrade)
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "head")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlmodel import col, func, or_, select
+from sqlmodel import Session, col, func, or_, select
 
 from assistant.store.models import Chat, Reply
 from assistant.store.store import Store
@@ -17,9 +19,7 @@ class Due:
     chat: Chat
 
 
-async def due(store: Store, now: datetime, limit: int = 200) -> list[Due]:
-    """Pending replies whose next attempt is due, oldest first, leaving out every chat that has an
-    earlier reply waiting for a retry (a chat's replies go out in order)."""
+def _due(session: Session, now: datetime, limit: int) -> list[Due]:
     waiting = select(Reply.chat_id).where(Reply.status == "pending", col(Reply.next_attempt_at) > now)
     query = (
         select(Reply, Chat)
@@ -32,33 +32,52 @@ async def due(store: Store, now: datetime, limit: int = 200) -> list[Due]:
         .order_by(col(Reply.id))
         .limit(limit)
     )
-    async with store.read() as session:
-        return [Due(reply, chat) for reply, chat in await session.exec(query)]
+    return [Due(reply, chat) for reply, chat in session.exec(query)]
+
+
+async def due(store: Store, now: datetime, limit: int = 200) -> list[Due]:
+    """Pending replies whose next attempt is due, oldest first, leaving out every chat that has an
+    earlier reply waiting for a retry (a chat's replies go out in order)."""
+    return await store.read(lambda s: _due(s, now, limit))
 
 
 async def next_attempt_at(store: Store) -> datetime | None:
     """When the earliest pending reply that is waiting to be retried becomes due."""
     query = select(func.min(Reply.next_attempt_at)).where(Reply.status == "pending")
-    async with store.read() as session:
-        return (await session.exec(query)).one()
+    return await store.read(lambda s: s.exec(query).one())
 
 
-async def _update(store: Store, reply_id: int, **values: object) -> None:
-    async with store.write() as session:
-        reply = await session.get(Reply, reply_id)
-        if reply is None:
-            return
-        for name, value in values.items():
-            setattr(reply, name, value)
+@dataclass(frozen=True)
+class Outcome:
+    """What one delivery attempt changes on its reply row."""
+
+    reply_id: int
+    values: dict[str, Any]
 
 
-async def mark_sent(store: Store, reply_id: int, provider_id: str | None, at: datetime) -> None:
-    await _update(store, reply_id, status="sent", provider_id=provider_id, sent_at=at, next_attempt_at=None)
+def sent(reply_id: int, provider_id: str | None, at: datetime) -> Outcome:
+    values = {"status": "sent", "provider_id": provider_id, "sent_at": at, "next_attempt_at": None}
+    return Outcome(reply_id, values)
 
 
-async def mark_retry(store: Store, reply_id: int, attempts: int, next_at: datetime, error: str) -> None:
-    await _update(store, reply_id, attempts=attempts, next_attempt_at=next_at, error=error)
+def retry(reply_id: int, attempts: int, next_at: datetime, error: str) -> Outcome:
+    return Outcome(reply_id, {"attempts": attempts, "next_attempt_at": next_at, "error": error})
 
 
-async def mark_failed(store: Store, reply_id: int, attempts: int, error: str) -> None:
-    await _update(store, reply_id, status="failed", attempts=attempts, error=error, next_attempt_at=None)
+def failed(reply_id: int, attempts: int, error: str) -> Outcome:
+    values = {"status": "failed", "attempts": attempts, "error": error, "next_attempt_at": None}
+    return Outcome(reply_id, values)
+
+
+def _record(session: Session, outcomes: Sequence[Outcome]) -> None:
+    for outcome in outcomes:
+        reply = session.get(Reply, outcome.reply_id)
+        if reply is not None:
+            for name, value in outcome.values.items():
+                setattr(reply, name, value)
+
+
+async def record(store: Store, outcomes: Sequence[Outcome]) -> None:
+    """Write what became of several delivery attempts in one transaction."""
+    if outcomes:
+        await store.write(lambda s: _record(s, outcomes))

@@ -1,44 +1,108 @@
-"""The Store: one engine, sessions for reading, and serialised transactions for writing."""
+"""The Store: transactions run as plain functions on worker threads, off the event loop."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from typing import Any, TypeVar, cast
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+import sqlalchemy as sa
+from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from assistant.store.db import create_engine, sessionmaker
+from assistant.store.db import create_engine
 from assistant.store.migrate import migrate
+
+T = TypeVar("T")
+Work = Callable[[Session], T]
 
 
 class Store:
-    """Access to the database. Writes from this process are serialised, which SQLite wants anyway
-    (one writer at a time) and which keeps read-then-insert steps free of races."""
+    """Access to the database.
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    A transaction is a function of a Session, run on a worker thread: one hop off the event loop
+    per transaction instead of one per statement, which is what an async driver costs. Writes run
+    on a single thread, so they are serialised (SQLite wants one writer anyway) and a read-then-
+    insert step inside one is free of races; reads run on their own small pool.
+    """
+
+    def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
-        self._sessions = sessionmaker(engine)
+        # A local SQLite file answers in well under a millisecond; handing that to a thread costs
+        # more (the worker waits for the GIL behind the busy event loop), so it runs inline.
+        self.inline = engine.dialect.name == "sqlite"
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="hearth-db-write")
+        self._readers = ThreadPoolExecutor(2, thread_name_prefix="hearth-db-read")
+        # Held by every write, so a transaction that awaits in its middle never meets another
+        # writer on SQLite's lock (which would block the event loop for the busy timeout).
         self._write_lock = asyncio.Lock()
 
     @classmethod
     async def open(cls, url: str) -> Store:
         """Connect to `url` and apply any pending migrations."""
-        engine = create_engine(url)
-        await migrate(engine)
+        engine = await asyncio.to_thread(create_engine, url)
+        await asyncio.to_thread(migrate, engine)
         return cls(engine)
 
     async def close(self) -> None:
-        await self.engine.dispose()
+        self._writer.shutdown(wait=True)
+        self._readers.shutdown(wait=True)
+        await asyncio.to_thread(self.engine.dispose)
+
+    def _read(self, work: Work[T]) -> T:
+        with Session(self.engine, expire_on_commit=False) as session:
+            return work(session)
+
+    def _write(self, work: Work[T]) -> T:
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            return work(session)
+
+    async def read(self, work: Work[T]) -> T:
+        """Run `work(session)` for reading and return what it returns."""
+        if self.inline:
+            return self._read(work)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._readers, self._read, work)
+
+    async def write(self, work: Work[T]) -> T:
+        """Run `work(session)` in one transaction, committed when it returns without raising."""
+        async with self._write_lock:
+            if self.inline:
+                return self._write(work)
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._writer, self._write, work)
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncSession]:
-        async with self._sessions() as session:
-            yield session
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """A session with AsyncSession's methods, for code written in that style; it runs on the
+        event loop, so prefer `read(work)` for anything that may be slow."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            yield cast(AsyncSession, _Awaitable(session))
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncSession]:
-        """One transaction, committed when the block ends without an exception."""
-        async with self._write_lock, self._sessions() as session, session.begin():
-            yield session
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """Like `session()`, inside one transaction committed when the block ends cleanly."""
+        async with self._write_lock:
+            with Session(self.engine, expire_on_commit=False) as session, session.begin():
+                yield cast(AsyncSession, _Awaitable(session))
+
+
+class _Awaitable:
+    """A sync Session whose query methods can be awaited, as AsyncSession's are."""
+
+    _PLAIN = frozenset({"add", "add_all", "expunge", "expunge_all", "in_transaction", "is_modified"})
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._session, name)
+        if name in self._PLAIN or not callable(attribute):
+            return attribute
+
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            return attribute(*args, **kwargs)
+
+        return call

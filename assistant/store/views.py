@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlmodel import col, func, select
+from sqlmodel import Session, col, func, select
 
 from assistant.store.models import Chat, Message, Reply
 from assistant.store.store import Store
@@ -36,28 +36,31 @@ class Counts:
     pending_replies: int
 
 
+def _message_view(session: Session, message_id: int) -> MessageView | None:
+    message = session.get(Message, message_id)
+    if message is None:
+        return None
+    if message.turn_id is None:
+        return MessageView(message, [])
+    query = select(Reply).where(Reply.turn_id == message.turn_id).order_by(col(Reply.id))
+    return MessageView(message, list(session.exec(query)))
+
+
 async def message_view(store: Store, message_id: int) -> MessageView | None:
     """The message and the replies of the turn that handled it."""
-    async with store.read() as session:
-        message = await session.get(Message, message_id)
-        if message is None:
-            return None
-        if message.turn_id is None:
-            return MessageView(message, [])
-        query = select(Reply).where(Reply.turn_id == message.turn_id).order_by(col(Reply.id))
-        return MessageView(message, list(await session.exec(query)))
+    return await store.read(lambda s: _message_view(s, message_id))
 
 
 async def find_chat(store: Store, channel: str, address: str) -> Chat | None:
-    async with store.read() as session:
-        query = select(Chat).where(Chat.channel == channel, Chat.address == address)
-        return (await session.exec(query)).first()
+    query = select(Chat).where(Chat.channel == channel, Chat.address == address)
+    return await store.read(lambda s: s.exec(query).first())
 
 
-async def entries(
-    store: Store, chat_id: int, since: datetime | None = None, limit: int | None = None
-) -> list[Entry]:
-    """The chat's messages and replies in the order they were written, the newest `limit` of each."""
+def _is_notice(reply: Reply) -> bool:
+    return reply.meta.get("kind") == "notice"
+
+
+def _entries(session: Session, chat_id: int, since: datetime | None, limit: int | None) -> list[Entry]:
     messages = select(Message).where(Message.chat_id == chat_id, Message.kind != "job")
     replies = select(Reply).where(Reply.chat_id == chat_id)
     if since is not None:
@@ -65,24 +68,27 @@ async def entries(
         replies = replies.where(col(Reply.created_at) > since)
     messages = messages.order_by(col(Message.id).desc()).limit(limit)
     replies = replies.order_by(col(Reply.id).desc()).limit(limit)
-    async with store.read() as session:
-        found = [
-            Entry(m.id or 0, "user", m.text, m.status, m.created_at) for m in await session.exec(messages)
-        ]
-        found += [
-            Entry(r.id or 0, "assistant", r.text, r.status, r.created_at, _is_notice(r))
-            for r in await session.exec(replies)
-        ]
+    found = [Entry(m.id or 0, "user", m.text, m.status, m.created_at) for m in session.exec(messages)]
+    found += [
+        Entry(r.id or 0, "assistant", r.text, r.status, r.created_at, _is_notice(r))
+        for r in session.exec(replies)
+    ]
     found.sort(key=lambda e: (e.created_at, e.role == "assistant", e.id))
     return found
 
 
-def _is_notice(reply: Reply) -> bool:
-    return reply.meta.get("kind") == "notice"
+async def entries(
+    store: Store, chat_id: int, since: datetime | None = None, limit: int | None = None
+) -> list[Entry]:
+    """The chat's messages and replies in the order they were written, the newest `limit` of each."""
+    return await store.read(lambda s: _entries(s, chat_id, since, limit))
+
+
+def _counts(session: Session) -> Counts:
+    accepted = select(func.count()).select_from(Message).where(Message.status == "accepted")
+    pending = select(func.count()).select_from(Reply).where(Reply.status == "pending")
+    return Counts(session.exec(accepted).one(), session.exec(pending).one())
 
 
 async def counts(store: Store) -> Counts:
-    async with store.read() as session:
-        accepted = select(func.count()).select_from(Message).where(Message.status == "accepted")
-        pending = select(func.count()).select_from(Reply).where(Reply.status == "pending")
-        return Counts((await session.exec(accepted)).one(), (await session.exec(pending)).one())
+    return await store.read(_counts)

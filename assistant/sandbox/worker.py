@@ -21,9 +21,11 @@ EXIT_WAIT_S = 2
 class DockerWorker:
     """A running worker container. Its async methods run the Docker calls in a thread."""
 
-    def __init__(self, container: Any, stream: socket.socket, skill: str) -> None:
+    def __init__(self, container: Any, attached: Any, skill: str) -> None:
         self._container = container
-        self._stream = stream
+        # docker-py hands back the response's socket file; reads and writes go to its socket.
+        self._attached = attached
+        self._stream: socket.socket = attached._sock
         self._skill = skill
         self._decoder = FrameDecoder()
         self._output = OutputCollector()
@@ -51,7 +53,7 @@ class DockerWorker:
         except docker.errors.DockerException as exc:
             container.remove(force=True)
             raise EngineUnavailableError(f"could not start a container for {skill}: {exc}") from exc
-        return cls(container, attached._sock, skill)
+        return cls(container, attached, skill)
 
     async def call(self, request: bytes, request_id: str, timeout_s: float) -> str:
         """The result of one request; raises SkillError, SkillTimeoutError or WorkerError."""
@@ -127,10 +129,19 @@ class DockerWorker:
 
     def _kill(self) -> None:
         import docker.errors
+        import requests.exceptions
 
+        # Hang up first: the engine does not finish a kill while output waits to be read.
+        self._hang_up()
         # Already stopped is exactly what was wanted.
-        with contextlib.suppress(docker.errors.DockerException):
+        with contextlib.suppress(
+            docker.errors.DockerException, requests.exceptions.RequestException
+        ):
             self._container.kill()
+
+    def _hang_up(self) -> None:
+        self._attached.close()  # releases the file's hold, so closing the socket frees it
+        self._stream.close()
 
     async def close(self) -> None:
         """Remove the container; never raises."""
@@ -138,11 +149,12 @@ class DockerWorker:
 
     def _close(self) -> None:
         import docker.errors
+        import requests.exceptions
 
         try:
-            self._stream.close()
+            self._hang_up()
             self._container.remove(force=True)
         except docker.errors.NotFound:
             pass
-        except docker.errors.DockerException:
+        except (docker.errors.DockerException, requests.exceptions.RequestException):
             logger.exception("could not remove the %s container", self._skill)

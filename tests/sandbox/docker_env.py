@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 import ipaddress
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
+from assistant.sandbox.errors import EngineUnavailableError
 from assistant.sandbox.image import context_digest, ensure_image, ensure_worker_image
 
 HERE = Path(__file__).parent
@@ -18,12 +21,21 @@ TEST_INSTANCE = "hearth-test"
 
 
 def connect() -> Any:
-    """A client for the local engine; raises docker.errors.DockerException if none answers."""
+    """A client for the local engine; raises EngineUnavailableError if none answers."""
     import docker
 
-    client = docker.from_env()
-    client.ping()
-    return client
+    try:
+        client = docker.from_env()
+        client.ping()
+        return client
+    except docker.errors.DockerException as exc:
+        reason = f"no Docker engine answered ({exc})"
+    # docker-py leaves the socket of a failed connection open; once the traceback is gone
+    # nothing holds it, so let it go quietly.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()
+    raise EngineUnavailableError(reason)
 
 
 def ensure_test_image(client: Any) -> str:

@@ -49,8 +49,9 @@ class DockerSandbox:
 
     async def start(self) -> None:
         """Remove this instance's leftovers, make sure the image exists, start evicting."""
-        await self._ready()
+        # Evicting starts first, so a sandbox that finds no engine yet still cleans up later.
         self.pool.start()
+        await self._ready()
 
     async def close(self) -> None:
         """Remove every container this sandbox started."""

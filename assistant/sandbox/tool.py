@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,6 +17,8 @@ from assistant.sandbox.errors import (
     SkillTimeoutError,
 )
 from assistant.sandbox.manifest import SkillManifest
+
+logger = logging.getLogger(__name__)
 
 
 async def call_skill(sandbox: Sandbox, skill: SkillManifest, args: Any, chat_key: str) -> str:
@@ -60,4 +63,6 @@ class SkillTool:
         try:
             return await call_skill(self._sandbox, self.skill, args, ctx.chat_key)
         except SandboxError as exc:
+            if not isinstance(exc, ArgumentsError | SkillError):
+                logger.warning("skill %s in chat %s: %s", self.name, ctx.chat_key, exc)
             raise ToolError(tool_error_message(self.skill, exc)) from exc

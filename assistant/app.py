@@ -35,6 +35,8 @@ from assistant.keys import (
 from assistant.metrics import Metrics
 from assistant.pipeline import Pipeline
 from assistant.router import Router
+from assistant.sandbox.config import SandboxConfig
+from assistant.sandbox.service import sandbox_context
 from assistant.settings import Settings
 from assistant.signals import Handled
 from assistant.store import inbox, views
@@ -44,6 +46,17 @@ from assistant.store.store import Store
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1024 * 1024
+
+
+def sandbox_config(settings: Settings) -> SandboxConfig:
+    return SandboxConfig(
+        skills_dir=settings.skills_dir,
+        workspaces_dir=settings.data_dir / "workspaces",
+        idle_s=settings.sandbox_idle_s,
+        max_containers=settings.sandbox_max_containers,
+        base_image=settings.worker_base_image,
+        image=settings.worker_image or None,
+    )
 
 
 def model_options(settings: Settings) -> ModelOptions:
@@ -185,7 +198,8 @@ def create_app(
     app[TOOLS], app[COMMANDS] = ToolRegistry([GetTime()]), Commands()
     by_name: dict[str, Channel] = {api.NAME: api.ApiChannel(), **{c.name: c for c in channels}}
     app[CHANNELS] = by_name
-    app.cleanup_ctx.extend([store_ctx, model_ctx, core_ctx])
+    skills = sandbox_context(sandbox_config(settings), app[TOOLS])
+    app.cleanup_ctx.extend([store_ctx, skills, model_ctx, core_ctx])
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)

@@ -11,6 +11,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from assistant.errors import SettingsError
+from assistant.sandbox.image import DEFAULT_BASE_IMAGE, SKILLS_DIR
 
 PREFIX = "HEARTH_"
 
@@ -57,6 +58,12 @@ class Settings:
     drain_timeout_s: float = 10.0
     model_retry_s: float = 5.0
     send_retry_s: float = 2.0
+    # sandbox
+    skills_dir: Path = SKILLS_DIR
+    sandbox_idle_s: float = 300.0
+    sandbox_max_containers: int = 8
+    worker_base_image: str = DEFAULT_BASE_IMAGE
+    worker_image: str = ""
 
     @property
     def sqlite_path(self) -> Path | None:
@@ -143,6 +150,12 @@ PARSERS: dict[str, tuple[Callable[[str], Any], str]] = {
     "drain_timeout_s": (_positive_float, "a number of seconds above 0"),
     "model_retry_s": (_positive_float, "a number of seconds above 0"),
     "send_retry_s": (_positive_float, "a number of seconds above 0"),
+    # sandbox
+    "skills_dir": (lambda raw: Path(raw).expanduser(), "a directory of skills"),
+    "sandbox_idle_s": (_positive_float, "a number of seconds above 0"),
+    "sandbox_max_containers": (_positive_int, "a whole number, at least 1"),
+    "worker_base_image": (_non_empty, "a Docker image name such as python:3.12-slim"),
+    "worker_image": (_non_empty, "a Docker image name"),
 }
 
 

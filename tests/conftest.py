@@ -38,6 +38,7 @@ def settings(tmp_path: Path, fake: FakeOllama) -> Settings:
         model_retry_s=0.2,
         send_retry_s=0.05,
         drain_timeout_s=2.0,
+        skills_dir=tmp_path / "no-skills",
     )
 
 

@@ -29,6 +29,7 @@ def hearth_env(data_dir: Path, ollama_url: str, **extra: str) -> dict[str, str]:
         HEARTH_API_TOKEN=TOKEN,
         HEARTH_MODEL_RETRY_S="0.2",
         HEARTH_LOG_LEVEL="warning",
+        HEARTH_SKILLS_DIR=str(data_dir / "no-skills"),
     )
     env.update(extra)
     return env

@@ -1,0 +1,33 @@
+"""`python -m assistant.sandbox.build`: make sure the worker image exists and print its tag."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from assistant.sandbox.config import SandboxConfig
+from assistant.sandbox.errors import SandboxError
+from assistant.sandbox.image import DEFAULT_BASE_IMAGE, SKILLS_DIR
+from assistant.sandbox.service import build_image
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--base-image", default=DEFAULT_BASE_IMAGE)
+    parser.add_argument("--skills-dir", type=Path, default=SKILLS_DIR)
+    options = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    config = SandboxConfig(skills_dir=options.skills_dir, base_image=options.base_image)
+    try:
+        tag = build_image(config)
+    except SandboxError as exc:
+        print(f"could not build the worker image: {exc}", file=sys.stderr)
+        return 1
+    print(tag)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,27 @@
+"""The sandbox's settings, one frozen object the application fills from its own."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant.sandbox.image import DEFAULT_BASE_IMAGE, SKILLS_DIR, WORKER_DIR
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    """Where skills and workspaces live, how many containers stay warm, which images to use.
+
+    `image` names a ready worker image and skips building; by default the tag is derived from a
+    hash of the runtime and skills and built from `base_image` when missing. `instance` labels
+    the containers so a restart removes only its own leftovers.
+    """
+
+    skills_dir: Path = SKILLS_DIR
+    workspaces_dir: Path = Path("data/workspaces")
+    idle_s: float = 300
+    max_containers: int = 8
+    base_image: str = DEFAULT_BASE_IMAGE
+    image: str | None = None
+    instance: str = "hearth"
+    worker_dir: Path = WORKER_DIR

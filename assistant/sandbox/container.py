@@ -1,0 +1,68 @@
+"""How a skill's container is configured: every limit and permission in one pure function."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+from typing import Any
+
+from assistant.sandbox.manifest import SkillManifest
+
+WORKER_UID = 10001
+WORKER_USER = f"{WORKER_UID}:{WORKER_UID}"
+WORKSPACE_MOUNT = "/workspace"
+TMP_OPTIONS = "rw,noexec,nosuid,nodev,size=16m"
+LABEL_INSTANCE = "org.hearth.sandbox"
+LABEL_SKILL = "org.hearth.skill"
+LABEL_CHAT = "org.hearth.chat"
+
+
+def workspace_dir_name(chat_key: str) -> str:
+    """A directory name for a chat: readable, filesystem-safe, and distinct for distinct keys."""
+    readable = re.sub(r"[^A-Za-z0-9_-]+", "_", chat_key).strip("_")[:40] or "chat"
+    return f"{readable}-{hashlib.sha256(chat_key.encode()).hexdigest()[:12]}"
+
+
+def instance_filter(instance: str) -> dict[str, str]:
+    """The filter that finds every container this instance started."""
+    return {"label": f"{LABEL_INSTANCE}={instance}"}
+
+
+def container_options(
+    manifest: SkillManifest, image: str, instance: str, chat_key: str, workspace: Path | None
+) -> dict[str, Any]:
+    """Keyword arguments for `containers.create`: locked down except what the manifest grants.
+
+    Only the chat's own workspace may be mounted, and only when the skill asked for it.
+    """
+    limits = manifest.limits
+    memory = f"{limits.memory_mb}m"
+    options: dict[str, Any] = {
+        "image": image,
+        "stdin_open": True,  # with detach=False this also sets StdinOnce: EOF reaches the worker
+        "environment": {"HEARTH_SKILL": manifest.name},
+        "network_mode": "bridge" if manifest.permissions.network == "egress" else "none",
+        "read_only": True,
+        "tmpfs": {"/tmp": TMP_OPTIONS},  # noqa: S108 (the container's own /tmp)
+        "cap_drop": ["ALL"],
+        "security_opt": ["no-new-privileges:true"],
+        "user": WORKER_USER,
+        "mem_limit": memory,
+        "memswap_limit": memory,  # equal to the memory limit: no swap
+        "nano_cpus": int(limits.cpus * 1_000_000_000),
+        "pids_limit": limits.pids,
+        "ipc_mode": "private",
+        # Output travels over the attach stream; a log driver would copy a flood to the host's disk.
+        "log_config": {"type": "none", "config": {}},
+        "labels": {
+            LABEL_INSTANCE: instance,
+            LABEL_SKILL: manifest.name,
+            LABEL_CHAT: workspace_dir_name(chat_key),
+        },
+    }
+    if manifest.permissions.workspace == "chat":
+        if workspace is None:
+            raise ValueError(f"skill {manifest.name} needs a workspace")
+        options["volumes"] = {str(workspace): {"bind": WORKSPACE_MOUNT, "mode": "rw"}}
+    return options

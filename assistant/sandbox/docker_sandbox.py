@@ -1,0 +1,129 @@
+"""The Sandbox protocol and its Docker implementation: warm, locked-down containers per chat."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Protocol
+
+from assistant.sandbox.config import SandboxConfig
+from assistant.sandbox.container import (
+    WORKER_UID,
+    container_options,
+    instance_filter,
+    workspace_dir_name,
+)
+from assistant.sandbox.errors import EngineUnavailableError
+from assistant.sandbox.image import ensure_worker_image
+from assistant.sandbox.manifest import SkillManifest
+from assistant.sandbox.pool import WarmPool
+from assistant.sandbox.protocol import encode_request
+from assistant.sandbox.worker import DockerWorker
+
+logger = logging.getLogger(__name__)
+
+
+class Sandbox(Protocol):
+    """Runs a skill's code somewhere it can do only what its manifest grants."""
+
+    async def run(self, skill: SkillManifest, args: Mapping[str, Any], chat_key: str) -> str:
+        """The skill's result; raises SkillError, SkillTimeoutError, WorkerError or
+        EngineUnavailableError."""
+        ...
+
+
+class DockerSandbox:
+    """Skills in Docker containers kept warm per (skill, chat). Docker is reached lazily."""
+
+    def __init__(self, config: SandboxConfig) -> None:
+        self.config = config
+        self.pool: WarmPool[DockerWorker] = WarmPool(config.max_containers, config.idle_s)
+        self._client: Any = None
+        self._image: str | None = config.image
+        self._setup_lock = asyncio.Lock()
+
+    async def start(self) -> None:
+        """Remove this instance's leftovers, make sure the image exists, start evicting."""
+        # Evicting starts first, so a sandbox that finds no engine yet still cleans up later.
+        self.pool.start()
+        await self._ready()
+
+    async def close(self) -> None:
+        """Remove every container this sandbox started."""
+        await self.pool.close()
+        if self._client is not None:
+            await asyncio.to_thread(self._client.close)
+            self._client = None
+
+    async def run(self, skill: SkillManifest, args: Mapping[str, Any], chat_key: str) -> str:
+        """See `Sandbox.run`. Arguments must already be valid for the skill."""
+        client, image = await self._ready()
+        request_id = uuid.uuid4().hex
+        request = encode_request(request_id, skill.name, args)
+
+        async def start_worker() -> DockerWorker:
+            workspace = await asyncio.to_thread(self._workspace_for, skill, chat_key)
+            options = container_options(skill, image, self.config.instance, chat_key, workspace)
+            return await DockerWorker.start(client, options, skill.name)
+
+        async with self.pool.lease((skill.name, chat_key), start_worker) as worker:
+            return await worker.call(request, request_id, skill.limits.timeout_s)
+
+    async def _ready(self) -> tuple[Any, str]:
+        async with self._setup_lock:
+            if self._client is None:
+                self._client = await asyncio.to_thread(self._connect)
+            if self._image is None:
+                self._image = await asyncio.to_thread(
+                    ensure_worker_image,
+                    self._client,
+                    self.config.base_image,
+                    self.config.skills_dir,
+                    self.config.worker_dir,
+                )
+            return self._client, self._image
+
+    def _connect(self) -> Any:
+        import docker
+
+        try:
+            client = docker.from_env()
+        except docker.errors.DockerException as exc:
+            raise EngineUnavailableError(f"no Docker engine answered: {exc}") from exc
+        removed = remove_leftovers(client, self.config.instance)
+        if removed:
+            logger.info("removed %d containers left over from a previous run", removed)
+        return client
+
+    def _workspace_for(self, skill: SkillManifest, chat_key: str) -> Path | None:
+        if skill.permissions.workspace != "chat":
+            return None
+        return ensure_workspace(self.config.workspaces_dir, chat_key)
+
+
+def remove_leftovers(client: Any, instance: str) -> int:
+    """Force-remove every container labelled as this instance's; how many there were. Blocking."""
+    import docker.errors
+
+    containers = client.containers.list(all=True, filters=instance_filter(instance))
+    for container in containers:
+        with contextlib.suppress(docker.errors.NotFound):
+            container.remove(force=True)
+    return len(containers)
+
+
+def ensure_workspace(workspaces_dir: Path, chat_key: str) -> Path:
+    """The chat's workspace directory, created and writable by the worker's user. Blocking."""
+    path = (workspaces_dir / workspace_dir_name(chat_key)).resolve()
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        os.chown(path, WORKER_UID, WORKER_UID)
+    except PermissionError:
+        # Not root: the worker's uid cannot be given the directory, so it must be open to it.
+        path.chmod(0o777)
+    return path

@@ -1,0 +1,68 @@
+"""Skills as agent tools: validated arguments, a sandboxed run, failures the model can read."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from assistant.agent.tools import ToolContext, ToolError
+from assistant.sandbox.arguments import validate_arguments
+from assistant.sandbox.docker_sandbox import Sandbox
+from assistant.sandbox.errors import (
+    ArgumentsError,
+    EngineUnavailableError,
+    SandboxError,
+    SkillError,
+    SkillTimeoutError,
+)
+from assistant.sandbox.manifest import SkillManifest
+
+logger = logging.getLogger(__name__)
+
+
+async def call_skill(sandbox: Sandbox, skill: SkillManifest, args: Any, chat_key: str) -> str:
+    """Validate `args` against the skill's schema (no container yet), then run it in `sandbox`."""
+    valid = validate_arguments(skill.parameters, args)
+    return await sandbox.run(skill, valid, chat_key)
+
+
+def tool_error_message(skill: SkillManifest, exc: SandboxError) -> str:
+    """What the model reads when a skill call fails."""
+    if isinstance(exc, ArgumentsError):
+        return f"invalid arguments for {skill.name}: {exc}"
+    if isinstance(exc, SkillError):
+        return f"{skill.name} failed: {exc}"
+    if isinstance(exc, SkillTimeoutError):
+        return f"{skill.name} ran past its limit of {skill.limits.timeout_s:g} s and was stopped"
+    if isinstance(exc, EngineUnavailableError):
+        return f"{skill.name} cannot run right now: the skill sandbox is unavailable"
+    return f"{skill.name} stopped unexpectedly: {exc}"
+
+
+class SkillTool:
+    """One skill as a `Tool`; raises ToolError for bad arguments, failure or timeout."""
+
+    def __init__(self, skill: SkillManifest, sandbox: Sandbox) -> None:
+        self.skill = skill
+        self._sandbox = sandbox
+
+    @property
+    def name(self) -> str:
+        return self.skill.name
+
+    @property
+    def description(self) -> str:
+        return self.skill.description
+
+    @property
+    def parameters(self) -> Mapping[str, Any]:
+        return self.skill.parameters
+
+    async def call(self, args: Mapping[str, Any], ctx: ToolContext) -> str:
+        try:
+            return await call_skill(self._sandbox, self.skill, args, ctx.chat_key)
+        except SandboxError as exc:
+            if not isinstance(exc, ArgumentsError | SkillError):
+                logger.warning("skill %s in chat %s: %s", self.name, ctx.chat_key, exc)
+            raise ToolError(tool_error_message(self.skill, exc)) from exc

@@ -1,0 +1,156 @@
+"""One warm container: started once, then fed request lines and read for response lines."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import time
+from typing import Any
+
+from assistant.sandbox.errors import EngineUnavailableError, SkillTimeoutError, WorkerError
+from assistant.sandbox.protocol import FrameDecoder, OutputCollector, parse_response
+
+logger = logging.getLogger(__name__)
+
+RECV_BYTES = 65_536
+EXIT_WAIT_S = 2
+
+
+class DockerWorker:
+    """A running worker container. Its async methods run the Docker calls in a thread."""
+
+    def __init__(self, container: Any, attached: Any, skill: str) -> None:
+        self._container = container
+        # docker-py hands back the response's socket file; reads and writes go to its socket.
+        self._attached = attached
+        self._stream: socket.socket = attached._sock
+        self._skill = skill
+        self._decoder = FrameDecoder()
+        self._output = OutputCollector()
+        self.broken = False
+
+    @classmethod
+    async def start(cls, client: Any, options: dict[str, Any], skill: str) -> DockerWorker:
+        """Create, attach to and start a container; EngineUnavailableError if Docker refuses."""
+        return await asyncio.to_thread(cls._start, client, options, skill)
+
+    @classmethod
+    def _start(cls, client: Any, options: dict[str, Any], skill: str) -> DockerWorker:
+        import docker.errors
+
+        try:
+            container = client.containers.create(**options)
+        except docker.errors.DockerException as exc:
+            message = f"could not create a container for {skill}: {exc}"
+            raise EngineUnavailableError(message) from exc
+        try:
+            attached = container.attach_socket(params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
+            container.start()
+        except docker.errors.DockerException as exc:
+            container.remove(force=True)
+            raise EngineUnavailableError(f"could not start a container for {skill}: {exc}") from exc
+        return cls(container, attached, skill)
+
+    async def call(self, request: bytes, request_id: str, timeout_s: float) -> str:
+        """The result of one request; raises SkillError, SkillTimeoutError or WorkerError."""
+        return await asyncio.to_thread(self._call, request, request_id, timeout_s)
+
+    def _call(self, request: bytes, request_id: str, timeout_s: float) -> str:
+        deadline = time.monotonic() + timeout_s
+        try:
+            self._send(request)
+            line = self._read_line(deadline)
+            return parse_response(line, request_id)
+        except (SkillTimeoutError, WorkerError):
+            self.broken = True
+            self._kill()
+            raise
+        finally:
+            self._log_stderr()
+
+    def _send(self, request: bytes) -> None:
+        try:
+            self._stream.settimeout(EXIT_WAIT_S)
+            self._stream.sendall(request)
+        except OSError:
+            raise WorkerError(f"the {self._skill} worker is gone") from None
+
+    def _read_line(self, deadline: float) -> bytes:
+        while (line := self._output.next_line()) is None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise SkillTimeoutError(f"{self._skill} ran past its time limit")
+            self._stream.settimeout(remaining)
+            try:
+                data = self._stream.recv(RECV_BYTES)
+            except TimeoutError:
+                raise SkillTimeoutError(f"{self._skill} ran past its time limit") from None
+            except OSError:
+                raise WorkerError(f"lost the connection to the {self._skill} worker") from None
+            if not data:
+                raise WorkerError(f"the {self._skill} worker stopped ({self._exit_reason()})")
+            for stream, payload in self._decoder.feed(data):
+                self._output.feed(stream, payload)
+        return line
+
+    def _exit_reason(self) -> str:
+        import docker.errors
+        import requests.exceptions
+
+        try:
+            status = self._container.wait(timeout=EXIT_WAIT_S).get("StatusCode")
+            self._container.reload()
+        except (docker.errors.DockerException, requests.exceptions.RequestException):
+            return "exit status unknown"
+        if self._container.attrs.get("State", {}).get("OOMKilled"):
+            return "out of memory"
+        return f"exit status {status}"
+
+    def _log_stderr(self) -> None:
+        text = self._output.take_stderr()
+        if text.strip():
+            logger.info("skill %s stderr: %s", self._skill, text.rstrip())
+
+    def alive(self) -> bool:
+        """Whether the worker can take a request: not broken and its stream not at end of file."""
+        if self.broken:
+            return False
+        try:
+            self._stream.settimeout(0)
+            return self._stream.recv(1, socket.MSG_PEEK) != b""
+        except BlockingIOError:
+            return True
+        except OSError:
+            return False
+
+    def _kill(self) -> None:
+        import docker.errors
+        import requests.exceptions
+
+        # Hang up first: the engine does not finish a kill while output waits to be read.
+        self._hang_up()
+        # Already stopped is exactly what was wanted.
+        with contextlib.suppress(docker.errors.DockerException, requests.exceptions.RequestException):
+            self._container.kill()
+
+    def _hang_up(self) -> None:
+        self._attached.close()  # releases the file's hold, so closing the socket frees it
+        self._stream.close()
+
+    async def close(self) -> None:
+        """Remove the container; never raises."""
+        await asyncio.to_thread(self._close)
+
+    def _close(self) -> None:
+        import docker.errors
+        import requests.exceptions
+
+        try:
+            self._hang_up()
+            self._container.remove(force=True)
+        except docker.errors.NotFound:
+            pass
+        except (docker.errors.DockerException, requests.exceptions.RequestException):
+            logger.exception("could not remove the %s container", self._skill)

@@ -1,0 +1,111 @@
+"""Hearth's skill worker: JSON lines on stdin, one response line per request on stdout."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import io
+import json
+import os
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any, TextIO
+
+SKILLS_DIR = Path(os.environ.get("HEARTH_SKILLS_DIR", "/opt/hearth/skills"))
+WORKSPACE = Path("/workspace")
+PRINTED_LIMIT_CHARS = 4_000
+ERROR_LIMIT_CHARS = 2_000
+
+
+class CappedBuffer(io.TextIOBase):
+    """Keeps the first `limit` characters written to it and counts the rest."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.parts: list[str] = []
+        self.kept = 0
+        self.dropped = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        room = self.limit - self.kept
+        self.parts.append(text[:room])
+        self.kept += min(len(text), room)
+        self.dropped += max(0, len(text) - room)
+        return len(text)
+
+    def getvalue(self) -> str:
+        return "".join(self.parts)
+
+
+def open_protocol_channel() -> TextIO:
+    """Keep a private copy of stdout for responses; stray writes to fd 1 go to stderr instead."""
+    channel = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    return channel
+
+
+def load_skill(name: str, cache: dict[str, ModuleType]) -> ModuleType:
+    if name in cache:
+        return cache[name]
+    path = SKILLS_DIR / name / "main.py"
+    spec = importlib.util.spec_from_file_location(f"hearth_skill_{name}", path)
+    if spec is None or spec.loader is None or not path.is_file():
+        raise LookupError(f"no skill named {name!r} in this worker")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    cache[name] = module
+    return module
+
+
+def context_for(name: str) -> dict[str, Any]:
+    workspace = str(WORKSPACE) if WORKSPACE.is_dir() else None
+    return {"skill": name, "workspace": workspace}
+
+
+def run_skill(name: str, args: dict[str, Any], cache: dict[str, ModuleType]) -> Any:
+    """Run one skill call with its printed output kept off the protocol channel."""
+    allowed = os.environ.get("HEARTH_SKILL")
+    if allowed and name != allowed:
+        raise PermissionError(f"this worker serves only {allowed!r}")
+    module = load_skill(name, cache)
+    printed = CappedBuffer(PRINTED_LIMIT_CHARS)
+    try:
+        with contextlib.redirect_stdout(printed):
+            return module.run(args, context_for(name))
+    finally:
+        if printed.kept:
+            sys.stderr.write(f"[{name} printed] {printed.getvalue()}\n")
+
+
+def handle(line: str, cache: dict[str, ModuleType]) -> dict[str, Any]:
+    """Turn one request line into one response; every failure becomes `ok: false`."""
+    request_id: Any = None
+    try:
+        request = json.loads(line)
+        request_id = request["id"]
+        result = run_skill(str(request["skill"]), dict(request.get("args") or {}), cache)
+        json.dumps(result)
+    except (Exception, SystemExit) as exc:
+        message = f"{type(exc).__name__}: {exc}"[:ERROR_LIMIT_CHARS]
+        return {"id": request_id, "ok": False, "error": message}
+    return {"id": request_id, "ok": True, "result": result}
+
+
+def main() -> None:
+    channel = open_protocol_channel()
+    cache: dict[str, ModuleType] = {}
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        response = handle(line, cache)
+        channel.write(json.dumps(response, ensure_ascii=False) + "\n")
+        channel.flush()
+
+
+if __name__ == "__main__":
+    main()

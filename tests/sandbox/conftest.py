@@ -1,0 +1,72 @@
+"""Fixtures for the Docker tests: skip without an engine, unless HEARTH_REQUIRE_DOCKER=1."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assistant.sandbox.config import SandboxConfig
+from assistant.sandbox.docker_sandbox import DockerSandbox
+from assistant.sandbox.errors import SandboxError
+from assistant.sandbox.image import SKILLS_DIR
+from assistant.sandbox.manifest import SkillManifest, load_skills
+from tests.sandbox.docker_env import (
+    REQUIRE_DOCKER,
+    TEST_INSTANCE,
+    TEST_SKILLS_DIR,
+    connect,
+    ensure_test_image,
+)
+
+
+def unavailable(reason: str) -> None:
+    if REQUIRE_DOCKER:
+        pytest.fail(f"HEARTH_REQUIRE_DOCKER=1 but {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def docker_client() -> Iterator[Any]:
+    try:
+        client = connect()
+    except SandboxError as exc:
+        unavailable(str(exc))
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def test_image(docker_client: Any) -> str:
+    try:
+        return ensure_test_image(docker_client)
+    except SandboxError as exc:
+        unavailable(f"the worker images could not be built: {exc}")
+        raise
+
+
+@pytest.fixture(scope="session")
+def skills() -> dict[str, SkillManifest]:
+    return {**load_skills(SKILLS_DIR).skills, **load_skills(TEST_SKILLS_DIR).skills}
+
+
+@pytest.fixture
+def sandbox_config(test_image: str, tmp_path: Path) -> SandboxConfig:
+    return SandboxConfig(
+        skills_dir=TEST_SKILLS_DIR,
+        workspaces_dir=tmp_path / "workspaces",
+        image=test_image,
+        instance=TEST_INSTANCE,
+        max_containers=4,
+        idle_s=60,
+    )
+
+
+@pytest.fixture
+async def sandbox(sandbox_config: SandboxConfig) -> AsyncIterator[DockerSandbox]:
+    sandbox = DockerSandbox(sandbox_config)
+    await sandbox.start()
+    yield sandbox
+    await sandbox.close()

@@ -1,0 +1,96 @@
+"""The in-container runtime, run here as a plain process against skills in a temporary tree."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assistant.sandbox.image import WORKER_DIR
+
+RUNTIME = WORKER_DIR / "runtime" / "hearth_worker.py"
+
+SKILLS = {
+    "chatty": (
+        "import os, sys\n"
+        "def run(args, ctx):\n"
+        "    print('printed, not an answer')\n"
+        "    os.write(1, b'written to fd 1\\n')\n"
+        "    sys.__stdout__.write('via __stdout__\\n')\n"
+        "    return {'echo': args, 'skill': ctx['skill']}\n"
+    ),
+    "raises": "def run(args, ctx):\n    raise ValueError('bad input')\n",
+    "exits": "import sys\ndef run(args, ctx):\n    sys.exit(4)\n",
+    "opaque": "def run(args, ctx):\n    return object()\n",
+}
+
+
+@pytest.fixture
+def skills_dir(tmp_path: Path) -> Path:
+    for name, code in SKILLS.items():
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "main.py").write_text(code)
+    return tmp_path
+
+
+def converse(skills_dir: Path, lines: list[str], only: str = "") -> tuple[list[Any], str]:
+    env = {**os.environ, "HEARTH_SKILLS_DIR": str(skills_dir), "HEARTH_SKILL": only}
+    done = subprocess.run(
+        [sys.executable, str(RUNTIME)],
+        input="".join(line + "\n" for line in lines),
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=20,
+        check=True,
+    )
+    return [json.loads(line) for line in done.stdout.splitlines()], done.stderr
+
+
+def request(request_id: str, skill: str, args: dict[str, Any] | None = None) -> str:
+    return json.dumps({"id": request_id, "skill": skill, "args": args or {}})
+
+
+def test_printing_never_corrupts_the_answers(skills_dir: Path) -> None:
+    answers, stderr = converse(skills_dir, [request("1", "chatty", {"a": 1}), request("2", "chatty")])
+    assert answers == [
+        {"id": "1", "ok": True, "result": {"echo": {"a": 1}, "skill": "chatty"}},
+        {"id": "2", "ok": True, "result": {"echo": {}, "skill": "chatty"}},
+    ]
+    assert "printed, not an answer" in stderr
+    assert "written to fd 1" in stderr
+
+
+@pytest.mark.parametrize(
+    ("line", "error"),
+    [
+        (request("r", "raises"), "ValueError: bad input"),
+        (request("r", "exits"), "SystemExit: 4"),
+        (request("r", "opaque"), "TypeError"),
+        (request("r", "missing"), "LookupError"),
+        (request("r", "../raises"), "LookupError"),
+        ('{"id": "r"}', "KeyError"),
+    ],
+)
+def test_failures_become_error_answers(skills_dir: Path, line: str, error: str) -> None:
+    answers, _ = converse(skills_dir, [line, request("after", "chatty")])
+    assert answers[0]["id"] == "r"
+    assert answers[0]["ok"] is False
+    assert error in answers[0]["error"]
+    assert answers[1]["ok"] is True
+
+
+def test_garbage_gets_an_answer_without_an_id(skills_dir: Path) -> None:
+    answers, _ = converse(skills_dir, ["not json"])
+    assert answers == [{"id": None, "ok": False, "error": answers[0]["error"]}]
+
+
+def test_a_worker_serves_only_its_own_skill(skills_dir: Path) -> None:
+    answers, _ = converse(skills_dir, [request("r", "chatty")], only="raises")
+    assert answers[0]["ok"] is False
+    assert "PermissionError" in answers[0]["error"]

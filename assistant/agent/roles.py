@@ -1,4 +1,4 @@
-"""Team roles as data: the built-in roles.toml, then HEARTH_DATA_DIR/roles/*.toml adding or replacing by name."""
+"""Team roles as data: the built-in roles.toml, then HEARTH_DATA_DIR/roles/*.toml by name."""
 
 from __future__ import annotations
 
@@ -124,11 +124,13 @@ def builtin_text() -> str:
 
 
 def load_roles(data_dir: Path | None) -> RoleBook:
-    """The built-in roles, then each `data_dir/roles/*.toml` in name order, a later role replacing an earlier."""
+    """The built-in roles, then `data_dir/roles/*.toml` in name order; a later role replaces an earlier."""
     books = [parse_text(builtin_text(), BUILTIN)]
     folder = data_dir / "roles" if data_dir is not None else None
     if folder is not None and folder.is_dir():
-        books += [parse_text(path.read_text(encoding="utf-8"), str(path)) for path in sorted(folder.glob("*.toml"))]
+        books += [
+            parse_text(path.read_text(encoding="utf-8"), str(path)) for path in sorted(folder.glob("*.toml"))
+        ]
     merged = RoleBook()
     for book in books:
         merged.roles.update(book.roles)

@@ -110,4 +110,5 @@ class Turn(SQLModel, table=True):
     eval_tokens: int = 0
     error: str | None = None
 
+
 from assistant.store import runs as _runs  # noqa: E402, F401  (registers the run table)

@@ -38,7 +38,9 @@ class Run(SQLModel, table=True):
     steps: int = 0
     prompt_tokens: int = 0
     eval_tokens: int = 0
-    tool_calls: list[dict[str, Any]] = Field(default_factory=list, sa_column=sa.Column(sa.JSON, nullable=False))
+    tool_calls: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=sa.Column(sa.JSON, nullable=False)
+    )
 
 
 @dataclass(frozen=True)

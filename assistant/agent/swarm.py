@@ -7,7 +7,7 @@ import itertools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from assistant.agent.member import MemberAgent, Meter, MeteredModel, OverBudget, Usage
 from assistant.agent.model import Model
@@ -81,6 +81,7 @@ class Call:
     meter: Meter
     slots: asyncio.Semaphore
     state: TeamState
+    records: list[runs.Run] = field(default_factory=list)
 
 
 @dataclass
@@ -123,6 +124,9 @@ class Swarm:
             return [task.result() for task in tasks]
         finally:
             del self.teams[team_id]
+            # One write for the whole team, cancelled members included; a member that may delegate
+            # was written when it started (its members need its id) and is updated in place.
+            await runs.add(self.store, [run for run in call.records if run.id is None])
             if progress is not None:
                 progress.cancel()
                 await asyncio.gather(progress, return_exceptions=True)
@@ -163,8 +167,10 @@ class Swarm:
             role=work.role.name,
             task=work.task,
             model=model.name,
+            started_at=utcnow(),
         )
-        run_id = await runs.start(self.store, run)
+        call.records.append(run)
+        run_id = await runs.start(self.store, run) if self._may_delegate(work.role, call) else None
         begun = asyncio.get_running_loop().time()
         outcome = Outcome(work.role.name, work.task, "cancelled", error=CANCELLED)
         try:
@@ -174,13 +180,19 @@ class Swarm:
             )
             return outcome
         finally:
-            elapsed_s = asyncio.get_running_loop().time() - begun
-            await self._record(run_id, outcome, usage, elapsed_s)
+            values = _ending(outcome, usage, asyncio.get_running_loop().time() - begun)
+            for name, value in values.items():
+                setattr(run, name, value)
+            if run_id is not None:
+                await runs.finish(self.store, run_id, **values)
 
-    def _agent(self, role: Role, model: Model, call: Call, run_id: int) -> MemberAgent:
-        tools = self.tools.subset(name for name in role.tools if name != "delegate")
+    def _may_delegate(self, role: Role, call: Call) -> bool:
         nested = call.depth + 1 < self.limits.max_depth
-        if "delegate" in role.tools and nested and self.delegate_factory is not None:
+        return "delegate" in role.tools and nested and self.delegate_factory is not None
+
+    def _agent(self, role: Role, model: Model, call: Call, run_id: int | None) -> MemberAgent:
+        tools = self.tools.subset(name for name in role.tools if name != "delegate")
+        if run_id is not None and self.delegate_factory is not None:
             tools.add(self.delegate_factory(self, call.depth + 1, run_id))
         return MemberAgent(
             model,
@@ -190,19 +202,19 @@ class Swarm:
             max_steps=role.max_steps,
         )
 
-    async def _record(self, run_id: int, outcome: Outcome, usage: Usage, elapsed_s: float) -> None:
-        await runs.finish(
-            self.store,
-            run_id,
-            status=outcome.status,
-            error=outcome.error or None,
-            finished_at=utcnow(),
-            duration_ms=int(elapsed_s * 1000),
-            steps=usage.steps,
-            prompt_tokens=usage.prompt_tokens,
-            eval_tokens=usage.eval_tokens,
-            tool_calls=[{"name": c.name, "arguments": dict(c.arguments)} for c in usage.tool_calls],
-        )
+
+def _ending(outcome: Outcome, usage: Usage, elapsed_s: float) -> dict[str, Any]:
+    """The fields of a member's run once it has ended."""
+    return {
+        "status": outcome.status,
+        "error": outcome.error or None,
+        "finished_at": utcnow(),
+        "duration_ms": int(elapsed_s * 1000),
+        "steps": usage.steps,
+        "prompt_tokens": usage.prompt_tokens,
+        "eval_tokens": usage.eval_tokens,
+        "tool_calls": [{"name": c.name, "arguments": dict(c.arguments)} for c in usage.tool_calls],
+    }
 
 
 TEAM_TIMEOUT = "the team ran out of time before this part was done"

@@ -67,6 +67,13 @@ async def start(store: Store, run: Run) -> int:
         return run.id
 
 
+async def add(store: Store, rows: list[Run]) -> None:
+    """Insert finished runs in one transaction (nothing to do for none)."""
+    if rows:
+        async with store.write() as session:
+            session.add_all(rows)
+
+
 async def finish(store: Store, run_id: int, **values: Any) -> None:
     """Record how a run ended: status, error, tokens, tool calls, finished_at and duration_ms."""
     async with store.write() as session:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime
@@ -42,6 +43,7 @@ from assistant.signals import Handled
 from assistant.store import inbox, views
 from assistant.store.models import utcnow
 from assistant.store.store import Store
+from assistant.swarm_app import after_turn, status_lines, swarm_ctx
 
 logger = logging.getLogger(__name__)
 
@@ -110,7 +112,7 @@ def _core_commands(app: web.Application) -> None:
         return (
             f"Model: {app[MODEL].name}\nWaiting messages: {counts.pending_messages}\n"
             f"Turns in flight: {app[ROUTER].in_flight}\nReplies to send: {counts.pending_replies}\n"
-            f"Up for: {uptime_s // 3600}h {uptime_s % 3600 // 60}m"
+            f"Up for: {uptime_s // 3600}h {uptime_s % 3600 // 60}m\n" + "\n".join(status_lines(app))
         )
 
     commands.add("reset", "forget this chat's history", reset)
@@ -139,6 +141,7 @@ async def core_ctx(app: web.Application) -> AsyncIterator[None]:
         metrics=app[METRICS],
         handled=app[HANDLED],
         on_reply=sender.wake,
+        after_turn=functools.partial(after_turn, store),
     )
     app[SENDER] = sender
     app[ROUTER] = Router(store, pipeline.handle, settings.max_concurrent_turns, clock)
@@ -199,7 +202,7 @@ def create_app(
     by_name: dict[str, Channel] = {api.NAME: api.ApiChannel(), **{c.name: c for c in channels}}
     app[CHANNELS] = by_name
     skills = sandbox_context(sandbox_config(settings), app[TOOLS])
-    app.cleanup_ctx.extend([store_ctx, skills, model_ctx, core_ctx])
+    app.cleanup_ctx.extend([store_ctx, skills, model_ctx, swarm_ctx, core_ctx])
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)

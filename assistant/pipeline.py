@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from itertools import takewhile
 from zoneinfo import ZoneInfo
@@ -23,6 +23,7 @@ from assistant.store.store import Store
 logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+AfterTurn = Callable[[Turn, TurnResult | None], Awaitable[None]]
 HISTORY_LIMIT = 200
 MODEL_DOWN = (
     "The assistant's model is not available right now. "
@@ -46,6 +47,7 @@ class Pipeline:
         metrics: Metrics,
         handled: Handled,
         on_reply: Callable[[], None],
+        after_turn: AfterTurn | None = None,
     ) -> None:
         self.store = store
         self.agent = agent
@@ -56,6 +58,7 @@ class Pipeline:
         self.metrics = metrics
         self.handled = handled
         self.on_reply = on_reply
+        self.after_turn = after_turn
 
     async def handle(self, chat: Chat, batch: list[Message]) -> None:
         """Handle the oldest command alone, or the run of plain messages before the next command."""
@@ -95,10 +98,21 @@ class Pipeline:
             turn.error = "internal error"
             self.metrics.turn_failures.inc()
             await self._close(turn, group, [SORRY], status="failed")
+            await self._after(turn, None)
             return
         self.metrics.model_seconds.observe(time.perf_counter() - begun)
         _record(turn, result)
         await self._close(turn, group, [result.text])
+        await self._after(turn, result)
+
+    async def _after(self, turn: Turn, result: TurnResult | None) -> None:
+        """The after-turn hook (recording team runs); its failure never fails the turn."""
+        if self.after_turn is None:
+            return
+        try:
+            await self.after_turn(turn, result)
+        except Exception:
+            logger.exception("after-turn hook failed for turn %s", turn.id)
 
     async def _defer(self, turn: Turn, group: list[Message], exc: Exception) -> None:
         attempts = max(m.attempts for m in group) + 1

@@ -64,6 +64,13 @@ class Settings:
     sandbox_max_containers: int = 8
     worker_base_image: str = DEFAULT_BASE_IMAGE
     worker_image: str = ""
+    # swarm
+    swarm_concurrency: int = 2
+    swarm_max_tasks: int = 5
+    swarm_max_depth: int = 1
+    swarm_budget_s: float = 600.0
+    swarm_max_tokens: int = 200_000
+    progress_after_s: float = 15.0
 
     @property
     def sqlite_path(self) -> Path | None:
@@ -81,6 +88,13 @@ def env_name(field_name: str) -> str:
 def _positive_int(raw: str) -> int:
     value = int(raw)
     if value < 1:
+        raise ValueError
+    return value
+
+
+def _non_negative_int(raw: str) -> int:
+    value = int(raw)
+    if value < 0:
         raise ValueError
     return value
 
@@ -156,6 +170,13 @@ PARSERS: dict[str, tuple[Callable[[str], Any], str]] = {
     "sandbox_max_containers": (_positive_int, "a whole number, at least 1"),
     "worker_base_image": (_non_empty, "a Docker image name such as python:3.12-slim"),
     "worker_image": (_non_empty, "a Docker image name"),
+    # swarm
+    "swarm_concurrency": (_positive_int, "a whole number, at least 1"),
+    "swarm_max_tasks": (_positive_int, "a whole number, at least 1"),
+    "swarm_max_depth": (_non_negative_int, "a whole number, 0 (no teams) or more"),
+    "swarm_budget_s": (_positive_float, "a number of seconds above 0"),
+    "swarm_max_tokens": (_positive_int, "a whole number of tokens, at least 1"),
+    "progress_after_s": (_positive_float, "a number of seconds above 0"),
 }
 
 

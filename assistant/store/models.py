@@ -109,3 +109,6 @@ class Turn(SQLModel, table=True):
     prompt_tokens: int = 0
     eval_tokens: int = 0
     error: str | None = None
+
+
+from assistant.store import runs as _runs  # noqa: E402, F401  (registers the run table)

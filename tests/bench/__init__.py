@@ -1,1 +1,1 @@
-"""Benchmarks, run by hand: python -m tests.bench.<name>."""
+"""Benchmarks: scripts that print their figures, run by hand, never collected as tests."""

@@ -57,6 +57,8 @@ class Settings:
     drain_timeout_s: float = 10.0
     model_retry_s: float = 5.0
     send_retry_s: float = 2.0
+    # scheduler
+    job_grace_s: float = 3600.0
 
     @property
     def sqlite_path(self) -> Path | None:
@@ -143,6 +145,8 @@ PARSERS: dict[str, tuple[Callable[[str], Any], str]] = {
     "drain_timeout_s": (_positive_float, "a number of seconds above 0"),
     "model_retry_s": (_positive_float, "a number of seconds above 0"),
     "send_retry_s": (_positive_float, "a number of seconds above 0"),
+    # scheduler
+    "job_grace_s": (_positive_float, "a number of seconds above 0"),
 }
 
 

@@ -109,3 +109,7 @@ class Turn(SQLModel, table=True):
     prompt_tokens: int = 0
     eval_tokens: int = 0
     error: str | None = None
+
+
+# Imported last: the job table lives in its own module and needs the column types above.
+from assistant.store import jobs as _jobs  # noqa: E402, F401

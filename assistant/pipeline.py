@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from itertools import takewhile
 from zoneinfo import ZoneInfo
@@ -23,6 +23,8 @@ from assistant.store.store import Store
 logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+# Told after a turn closes ("handled", "failed") or is deferred ("deferred"); the scheduler uses it.
+Outcome = Callable[[Sequence[Message], str], Awaitable[None]]
 HISTORY_LIMIT = 200
 MODEL_DOWN = (
     "The assistant's model is not available right now. "
@@ -46,6 +48,7 @@ class Pipeline:
         metrics: Metrics,
         handled: Handled,
         on_reply: Callable[[], None],
+        on_outcome: Outcome | None = None,
     ) -> None:
         self.store = store
         self.agent = agent
@@ -56,6 +59,7 @@ class Pipeline:
         self.metrics = metrics
         self.handled = handled
         self.on_reply = on_reply
+        self.on_outcome = on_outcome
 
     async def handle(self, chat_id: int, batch: list[Message]) -> None:
         """Handle the oldest command alone, or the run of plain messages before the next command."""
@@ -113,6 +117,8 @@ class Pipeline:
         await inbox.defer(self.store, turn, ids, turn.finished_at + timedelta(seconds=delay_s), notice)
         if notice:
             self.on_reply()
+        if self.on_outcome is not None:
+            await self.on_outcome(group, "deferred")
 
     async def _close(
         self, turn: Turn, group: Sequence[Message], replies: list[str], status: str = "handled"
@@ -125,6 +131,8 @@ class Pipeline:
         self.metrics.handled.inc(len(ids))
         self.metrics.turn_seconds.observe(turn.duration_ms / 1000)
         self.on_reply()
+        if self.on_outcome is not None:
+            await self.on_outcome(group, status)
         self.handled.fire(ids)
 
 

@@ -124,5 +124,5 @@ async def claim(session: AsyncSession, job_id: int, due_at: datetime, **values: 
         )
         .values(last_due_at=due_at, **values)
     )
-    result = await session.exec(query)  # type: ignore[call-overload]
+    result = await session.exec(query)
     return bool(result.rowcount == 1)

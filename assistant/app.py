@@ -17,11 +17,13 @@ from assistant.channels import Channel, api
 from assistant.commands import CommandContext, Commands
 from assistant.delivery import Sender
 from assistant.errors import ModelMissing, ModelUnavailable
+from assistant.jobs_app import jobs_ctx, scheduler_ctx
 from assistant.keys import (
     CHANNELS,
     CLOCK,
     COMMANDS,
     HANDLED,
+    JOBS,
     METRICS,
     MODEL,
     MODEL_INFO,
@@ -126,6 +128,7 @@ async def core_ctx(app: web.Application) -> AsyncIterator[None]:
         metrics=app[METRICS],
         handled=app[HANDLED],
         on_reply=sender.wake,
+        on_outcome=app[JOBS].outcome,
     )
     app[SENDER] = sender
     app[ROUTER] = Router(store, pipeline.handle, settings.max_concurrent_turns, clock)
@@ -185,7 +188,7 @@ def create_app(
     app[TOOLS], app[COMMANDS] = ToolRegistry([GetTime()]), Commands()
     by_name: dict[str, Channel] = {api.NAME: api.ApiChannel(), **{c.name: c for c in channels}}
     app[CHANNELS] = by_name
-    app.cleanup_ctx.extend([store_ctx, model_ctx, core_ctx])
+    app.cleanup_ctx.extend([store_ctx, model_ctx, jobs_ctx, core_ctx, scheduler_ctx])
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)

@@ -31,12 +31,16 @@ def h(store: Store) -> Harness:
 async def test_a_one_off_reminder_goes_to_the_outbox_once(h: Harness) -> None:
     chat_id = await h.chat()
     job = await h.add(chat_id, "take the cake out", at="2026-11-27T07:30:00+00:00")
-    assert job.id is not None and h.timer.armed == {job.id: START_AT + timedelta(minutes=30)}
+    assert job.id is not None
+    assert h.timer.armed == {job.id: START_AT + timedelta(minutes=30)}
     await h.run_until(START_AT + timedelta(hours=2))
     assert [r.text for r in await replies(h.store, chat_id)] == ["Reminder: take the cake out"]
-    assert h.wakes == 1 and h.timer.armed == {}
+    assert h.wakes == 1
+    assert h.timer.armed == {}
     stored = await jobs.get(h.store, job.id)
-    assert stored is not None and stored.next_run_at is None and stored.last_outcome == "ok"
+    assert stored is not None
+    assert stored.next_run_at is None
+    assert stored.last_outcome == "ok"
     assert not await h.service.fire(job.id)
 
 
@@ -80,8 +84,10 @@ async def test_a_task_enters_the_inbox_as_a_job_message_once(h: Harness) -> None
     assert not await h.service.fire(job.id)
     [message] = await job_messages(h.store, chat_id)
     assert message.provider_id == f"job:{job.id}:2026-11-27T08:00:00+00:00"
-    assert message.text.endswith("] summarise the news") and message.status == "accepted"
-    assert h.notified == [chat_id] and await replies(h.store, chat_id) == []
+    assert message.text.endswith("] summarise the news")
+    assert message.status == "accepted"
+    assert h.notified == [chat_id]
+    assert await replies(h.store, chat_id) == []
 
 
 async def test_cancel_while_due_means_it_never_fires(h: Harness) -> None:
@@ -91,7 +97,8 @@ async def test_cancel_while_due_means_it_never_fires(h: Harness) -> None:
     h.clock.now = START_AT + timedelta(hours=1)
     await h.service.change(job.id, chat_id, "cancel")
     assert not await h.service.fire(job.id)
-    assert await replies(h.store, chat_id) == [] and h.timer.armed == {}
+    assert await replies(h.store, chat_id) == []
+    assert h.timer.armed == {}
 
 
 async def test_pause_and_resume_skip_the_paused_due_times(h: Harness) -> None:

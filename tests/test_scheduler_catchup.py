@@ -41,9 +41,11 @@ async def test_within_the_grace_it_fires_once_saying_it_is_late(store: Store) ->
         "Reminder (late: it was due Sat 28 Nov 2026, 08:00 UTC): water the plants",
     ]
     job = await jobs.get(store, 1)
-    assert job is not None and job.last_outcome == "late"
+    assert job is not None
+    assert job.last_outcome == "late"
     assert after.timer.armed == {1: datetime(2026, 11, 29, 8, tzinfo=UTC)}
-    assert after.wakes == 1 and after.timer.running
+    assert after.wakes == 1
+    assert after.timer.running
 
 
 async def test_beyond_the_grace_it_is_recorded_missed_and_told_once(store: Store) -> None:
@@ -55,7 +57,8 @@ async def test_beyond_the_grace_it_is_recorded_missed_and_told_once(store: Store
     assert "missed 3 times, last Mon 30 Nov 2026, 08:00 UTC" in rows[1].text
     assert rows[1].meta == {"kind": "notice"}
     job = await jobs.get(store, 1)
-    assert job is not None and job.last_outcome == "missed"
+    assert job is not None
+    assert job.last_outcome == "missed"
     assert job.last_due_at == datetime(2026, 11, 30, 8, tzinfo=UTC)
     again = Harness(store, FakeClock(after.clock.now + timedelta(minutes=5)))
     await again.service.start()
@@ -77,8 +80,10 @@ async def test_a_task_due_while_down_runs_late_through_the_inbox(store: Store) -
     after = Harness(store, FakeClock(START_AT + timedelta(minutes=50)))
     await after.service.start()
     [message] = await job_messages(store, chat_id)
-    assert "running late] check the build" in message.text and message.meta["late"] == "yes"
-    assert after.notified == [chat_id] and after.timer.armed == {}
+    assert "running late] check the build" in message.text
+    assert message.meta["late"] == "yes"
+    assert after.notified == [chat_id]
+    assert after.timer.armed == {}
 
 
 async def test_a_grace_per_job(store: Store) -> None:

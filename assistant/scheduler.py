@@ -16,7 +16,7 @@ from assistant.job_runs import TurnStatus
 from assistant.jobs import Action, line
 from assistant.jobs import change as change_job
 from assistant.store import jobs
-from assistant.store.jobs import Job
+from assistant.store.jobs import Armed, Job
 from assistant.store.models import Chat, Message, Reply
 from assistant.store.store import Store
 from assistant.triggers import CatchUp, SpecTrigger, TriggerSpec, catch_up, next_run
@@ -58,6 +58,10 @@ class ApsTimer:
             id=str(job_id),
             next_run_time=next_at,
             replace_existing=True,
+            # Given here rather than left to the defaults: it saves APScheduler a step per job.
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
         )
 
     def drop(self, job_id: int) -> None:
@@ -132,7 +136,13 @@ class JobService:
         else:
             self.timer.drop(job.id)
 
-    async def _catch_up(self, job: Job, now: datetime, missed: dict[int, list[str]]) -> None:
+    async def _catch_up(self, armed: Armed, now: datetime, missed: dict[int, list[str]]) -> None:
+        if armed.next_run_at > now:
+            # The stored next run is the first due time after the last one handled: nothing passed.
+            self.timer.put(armed.id, armed.spec, armed.next_run_at)
+            return
+        job = await jobs.get(self.store, armed.id)
+        assert job is not None
         assert job.id is not None
         plan = catch_up(job.spec, job.last_due_at, now, job.grace_s)
         if plan.late_due_at is not None:

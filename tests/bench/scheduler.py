@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from sqlmodel import col, select
 
 from assistant.app import create_app
 from assistant.jobs import new_job
@@ -162,12 +163,8 @@ async def shift_probes(url: str, probes: int) -> None:
     store = await Store.open(url)
     first_at = datetime.now(UTC) + timedelta(seconds=3)
     async with store.write() as session:
-        rows = await session.exec(Job.__table__.select().where(Job.__table__.c.text.like("probe %")))  # type: ignore[attr-defined]
-        for row in rows.all():
-            n = int(row.text.split()[1])
-            due_at = first_at + timedelta(milliseconds=10 * n)
-            job = await session.get(Job, row.id)
-            assert job is not None
+        for job in await session.exec(select(Job).where(col(Job.text).startswith("probe "))):
+            due_at = first_at + timedelta(milliseconds=10 * int(job.text.split()[1]))
             job.trigger_value, job.next_run_at = due_at.isoformat(), due_at
     await store.close()
 

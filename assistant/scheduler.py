@@ -10,6 +10,7 @@ from typing import Protocol
 
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from assistant import job_runs
 from assistant.job_runs import TurnStatus
@@ -168,39 +169,64 @@ class JobService:
     async def fire(self, job_id: int) -> bool:
         """Run the job's stored due time if it has come and no one ran it yet; True when this call did."""
         try:
-            now = self.clock()
-            job = await jobs.get(self.store, job_id)
-            if job is None or not job.active:
-                self.timer.drop(job_id)
-                return False
-            due_at = job.next_run_at
-            if due_at is None or due_at > now:
-                return False
-            return await self._run(job, due_at, now, next_run(job.spec, now), late=False)
+            return await self._fire(job_id, self.clock())
         except Exception:
             logger.exception("job %s failed to fire", job_id)
             return False
 
+    async def _fire(self, job_id: int, now: datetime) -> bool:
+        async with self.store.write() as session:
+            job = await session.get(Job, job_id)
+            if job is None or not job.active or job.next_run_at is None:
+                self.timer.drop(job_id)
+                return False
+            if job.next_run_at > now:
+                return False
+            due_at, next_at = job.next_run_at, next_run(job.spec, now)
+            ran = await self._claim(session, job, due_at, now, next_at, late=False)
+        if ran:
+            self._after(job, next_at)
+        return ran
+
     async def _run(
         self, job: Job, due_at: datetime, now: datetime, next_at: datetime | None, *, late: bool
     ) -> bool:
+        async with self.store.write() as session:
+            ran = await self._claim(session, job, due_at, now, next_at, late=late)
+        if ran:
+            self._after(job, next_at)
+        return ran
+
+    async def _claim(
+        self,
+        session: AsyncSession,
+        job: Job,
+        due_at: datetime,
+        now: datetime,
+        next_at: datetime | None,
+        *,
+        late: bool,
+    ) -> bool:
+        """In the caller's transaction: claim the due time, then write its reply or its message."""
         assert job.id is not None
         values: dict[str, object] = {"next_run_at": next_at, "last_run_at": now}
         if job.kind == "reminder":
             values["last_outcome"] = "late" if late else "ok"
-        async with self.store.write() as session:
-            if not await jobs.claim(session, job.id, due_at, **values):
-                return False
-            chat = await session.get(Chat, job.chat_id)
-            assert chat is not None
-            session.add(self._row(job, chat, due_at, now, late))
+        if not await jobs.claim(session, job.id, due_at, **values):
+            return False
+        chat = await session.get(Chat, job.chat_id)
+        assert chat is not None
+        session.add(self._row(job, chat, due_at, now, late))
+        return True
+
+    def _after(self, job: Job, next_at: datetime | None) -> None:
+        assert job.id is not None
         if next_at is None:
             self.timer.drop(job.id)
         if job.kind == "reminder":
             self.wake()
         else:
             self.notify(job.chat_id)
-        return True
 
     def _row(self, job: Job, chat: Chat, due_at: datetime, now: datetime, late: bool) -> Reply | Message:
         meta = {"job_id": str(job.id), "due_at": due_at.isoformat(), "late": "yes" if late else "no"}

@@ -13,6 +13,7 @@ import random
 import statistics
 import tempfile
 import time
+import tracemalloc
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from sqlmodel import col, select
 from assistant.app import create_app
 from assistant.jobs import new_job
 from assistant.keys import ROUTER, STORE
+from assistant.scheduler import JobService
 from assistant.settings import Settings
 from assistant.store import inbox
 from assistant.store.jobs import Job
@@ -34,6 +36,7 @@ from tests.fakes.ollama import FakeOllama
 
 ZONES = ("UTC", "Europe/Berlin", "America/New_York", "Asia/Tokyo", "Australia/Sydney")
 CHANNEL = "bench"
+GAP_MS = 50
 
 
 class RecordingChannel:
@@ -92,19 +95,21 @@ async def fill(url: str, chats: int, jobs: int, probes: int, probe_at: datetime)
     await store.close()
 
 
-async def keep_busy(app: web.Application, chats: int, stop: asyncio.Event) -> int:
-    """Keep the router busy: a steady stream of messages from many chats."""
+async def keep_busy(app: web.Application, chats: int, stop: asyncio.Event, busy: list[int]) -> int:
+    """Keep the router busy: 20 messages a second from many chats, each turn taking the model 0.2 s
+    (more than the two turn slots can answer); `busy` samples the turns in flight."""
     sent = 0
     while not stop.is_set():
         now = datetime.now(UTC)
         batch = [
             Inbound(CHANNEL, f"m{sent + i}", Address(CHANNEL, f"u{(sent + i) % chats}"), "hi", now)
-            for i in range(20)
+            for i in range(2)
         ]
         for accepted in await inbox.accept(app[STORE], batch, now):
             app[ROUTER].notify(accepted.chat_id)
         sent += len(batch)
-        await asyncio.sleep(0.05)
+        busy.append(app[ROUTER].in_flight)
+        await asyncio.sleep(0.1)
     return sent
 
 
@@ -119,7 +124,7 @@ async def run(chats: int, jobs: int, probes: int) -> dict[str, Any]:
         fill_started = time.perf_counter()
         await fill(url, chats, jobs, probes, datetime.now(UTC) + timedelta(seconds=60))
         fill_s = time.perf_counter() - fill_started
-        async with FakeOllama(delay_s=0.02) as fake:
+        async with FakeOllama(delay_s=0.2) as fake:
             settings = Settings(
                 data_dir=Path(tmp), database_url=url, ollama_url=fake.url, log_level="warning"
             )
@@ -132,14 +137,15 @@ async def run(chats: int, jobs: int, probes: int) -> dict[str, Any]:
             await runner.setup()
             start_s = time.perf_counter() - started
             rss_after = rss_mb()
-            stop = asyncio.Event()
-            feeder = asyncio.create_task(keep_busy(runner.app, chats, stop))
+            stop, busy = asyncio.Event(), list[int]()
+            feeder = asyncio.create_task(keep_busy(runner.app, chats, stop, busy))
             while len(channel.lateness_s) < probes and time.perf_counter() - started < 60:
                 await asyncio.sleep(0.1)
             stop.set()
             messages = await feeder
             turns = len(fake.chat_requests)
             await runner.cleanup()
+            jobs_mb = await scheduler_memory_mb(url)
     late = channel.lateness_s
     return {
         "chats": chats,
@@ -153,6 +159,8 @@ async def run(chats: int, jobs: int, probes: int) -> dict[str, Any]:
         "lateness_mean_ms": round(statistics.fmean(late) * 1000, 1) if late else None,
         "busy_messages": messages,
         "busy_turns": turns,
+        "busy_share": round(sum(b == 2 for b in busy) / max(len(busy), 1), 2),
+        "scheduler_memory_mb": round(jobs_mb, 1),
         "rss_before_start_mb": round(rss_before, 1),
         "rss_after_start_mb": round(rss_after, 1),
     }
@@ -164,17 +172,33 @@ async def shift_probes(url: str, probes: int) -> None:
     first_at = datetime.now(UTC) + timedelta(seconds=3)
     async with store.write() as session:
         for job in await session.exec(select(Job).where(col(Job.text).startswith("probe "))):
-            due_at = first_at + timedelta(milliseconds=10 * int(job.text.split()[1]))
+            due_at = first_at + timedelta(milliseconds=GAP_MS * int(job.text.split()[1]))
             job.trigger_value, job.next_run_at = due_at.isoformat(), due_at
     await store.close()
+
+
+async def scheduler_memory_mb(url: str) -> float:
+    """Memory the job service holds once it has armed every job (tracemalloc, Python objects)."""
+    store = await Store.open(url)
+    tracemalloc.start()
+    service = JobService(store, clock=lambda: datetime.now(UTC), notify=lambda _: None, wake=lambda: None)
+    await service.start()
+    held, _ = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    service.stop()
+    await store.close()
+    return held / 2**20
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--chats", type=int, default=1000)
     parser.add_argument("--jobs", type=int, default=10_000)
-    parser.add_argument("--probes", type=int, default=300)
+    parser.add_argument("--probes", type=int, default=200)
+    parser.add_argument("--gap-ms", type=int, default=50, help="between two probes' due times")
     args = parser.parse_args()
+    global GAP_MS
+    GAP_MS = args.gap_ms
     result = asyncio.run(run(args.chats, args.jobs, args.probes))
     for key, value in result.items():
         print(f"{key:>22}: {value}")

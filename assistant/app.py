@@ -18,11 +18,13 @@ from assistant.channels import Channel, api
 from assistant.commands import CommandContext, Commands
 from assistant.delivery import Sender
 from assistant.errors import ModelMissing, ModelUnavailable
+from assistant.jobs_app import jobs_ctx, scheduler_ctx
 from assistant.keys import (
     CHANNELS,
     CLOCK,
     COMMANDS,
     HANDLED,
+    JOBS,
     METRICS,
     MODEL,
     MODEL_INFO,
@@ -142,6 +144,7 @@ async def core_ctx(app: web.Application) -> AsyncIterator[None]:
         handled=app[HANDLED],
         on_reply=sender.wake,
         after_turn=functools.partial(after_turn, store),
+        on_outcome=app[JOBS].outcome,
     )
     app[SENDER] = sender
     app[ROUTER] = Router(store, pipeline.handle, settings.max_concurrent_turns, clock)
@@ -202,7 +205,7 @@ def create_app(
     by_name: dict[str, Channel] = {api.NAME: api.ApiChannel(), **{c.name: c for c in channels}}
     app[CHANNELS] = by_name
     skills = sandbox_context(sandbox_config(settings), app[TOOLS])
-    app.cleanup_ctx.extend([store_ctx, skills, model_ctx, swarm_ctx, core_ctx])
+    app.cleanup_ctx.extend([store_ctx, skills, model_ctx, jobs_ctx, swarm_ctx, core_ctx, scheduler_ctx])
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)

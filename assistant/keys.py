@@ -14,6 +14,7 @@ from assistant.commands import Commands
 from assistant.delivery import Sender
 from assistant.metrics import Metrics
 from assistant.router import Router
+from assistant.scheduler import JobService
 from assistant.settings import Settings
 from assistant.signals import Handled
 from assistant.store.store import Store
@@ -31,3 +32,4 @@ MODEL = web.AppKey("model", OllamaModel)
 MODEL_INFO = web.AppKey("model_info", ModelInfo)
 ROUTER = web.AppKey("router", Router)
 SENDER = web.AppKey("sender", Sender)
+JOBS = web.AppKey("jobs", JobService)

@@ -24,6 +24,8 @@ logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 AfterTurn = Callable[[Turn, TurnResult | None], Awaitable[None]]
+# Told after a turn closes ("handled", "failed") or is deferred ("deferred"); the scheduler uses it.
+Outcome = Callable[[Sequence[Message], str], Awaitable[None]]
 HISTORY_LIMIT = 200
 MODEL_DOWN = (
     "The assistant's model is not available right now. "
@@ -48,6 +50,7 @@ class Pipeline:
         handled: Handled,
         on_reply: Callable[[], None],
         after_turn: AfterTurn | None = None,
+        on_outcome: Outcome | None = None,
     ) -> None:
         self.store = store
         self.agent = agent
@@ -59,6 +62,7 @@ class Pipeline:
         self.handled = handled
         self.on_reply = on_reply
         self.after_turn = after_turn
+        self.on_outcome = on_outcome
 
     async def handle(self, chat: Chat, batch: list[Message]) -> None:
         """Handle the oldest command alone, or the run of plain messages before the next command."""
@@ -126,6 +130,8 @@ class Pipeline:
         await inbox.defer(self.store, turn, ids, turn.finished_at + timedelta(seconds=delay_s), notice)
         if notice:
             self.on_reply()
+        if self.on_outcome is not None:
+            await self.on_outcome(group, "deferred")
 
     async def _close(
         self, turn: Turn, group: Sequence[Message], replies: list[str], status: str = "handled"
@@ -138,6 +144,8 @@ class Pipeline:
         self.metrics.handled.inc(len(ids))
         self.metrics.turn_seconds.observe(turn.duration_ms / 1000)
         self.on_reply()
+        if self.on_outcome is not None:
+            await self.on_outcome(group, status)
         self.handled.fire(ids)
 
 

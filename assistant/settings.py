@@ -71,6 +71,8 @@ class Settings:
     swarm_budget_s: float = 600.0
     swarm_max_tokens: int = 200_000
     progress_after_s: float = 15.0
+    # scheduler
+    job_grace_s: float = 3600.0
 
     @property
     def sqlite_path(self) -> Path | None:
@@ -177,6 +179,8 @@ PARSERS: dict[str, tuple[Callable[[str], Any], str]] = {
     "swarm_budget_s": (_positive_float, "a number of seconds above 0"),
     "swarm_max_tokens": (_positive_int, "a whole number of tokens, at least 1"),
     "progress_after_s": (_positive_float, "a number of seconds above 0"),
+    # scheduler
+    "job_grace_s": (_positive_float, "a number of seconds above 0"),
 }
 
 

@@ -66,6 +66,14 @@ async def accept(store: Store, inbounds: Sequence[Inbound], now: datetime) -> li
     return await store.write(lambda s: [_accept_one(s, inbound, now) for inbound in inbounds])
 
 
+async def get_chat(store: Store, chat_id: int) -> Chat:
+    """The chat with this id; LookupError when there is none."""
+    chat = await store.read(lambda s: s.get(Chat, chat_id))
+    if chat is None:
+        raise LookupError(f"no chat {chat_id}")
+    return chat
+
+
 async def pending_chat_ids(store: Store) -> list[int]:
     """Chats with accepted messages not yet handled."""
     query = select(Message.chat_id).where(Message.status == "accepted").distinct()

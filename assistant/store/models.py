@@ -111,4 +111,6 @@ class Turn(SQLModel, table=True):
     error: str | None = None
 
 
+# Imported last: the job table lives in its own module and needs the column types above.
+from assistant.store import jobs as _jobs  # noqa: E402, F401
 from assistant.store import runs as _runs  # noqa: E402, F401  (registers the run table)

@@ -1,0 +1,126 @@
+"""A job service on a real SQLite file with a hand-driven clock and timer, for scheduler tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from sqlmodel import Session, col, select
+
+from assistant.jobs import new_job
+from assistant.scheduler import JobService
+from assistant.store import jobs
+from assistant.store.inbox import chat_for
+from assistant.store.jobs import Job, JobKind
+from assistant.store.models import Message, Reply
+from assistant.store.store import Store
+from assistant.triggers import TriggerSpec, parse_trigger
+
+
+class FakeClock:
+    """Time stands still until a test moves it."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class ManualTimer:
+    """Records what APScheduler would be asked to do; `due` says which jobs would have fired."""
+
+    armed: dict[int, datetime] = field(default_factory=dict)
+    running: bool = False
+
+    def put(self, job_id: int, spec: TriggerSpec, next_at: datetime) -> None:
+        self.armed[job_id] = next_at
+
+    def drop(self, job_id: int) -> None:
+        self.armed.pop(job_id, None)
+
+    def start(self) -> None:
+        self.running = True
+
+    def stop(self) -> None:
+        self.running = False
+
+
+@dataclass
+class Harness:
+    store: Store
+    clock: FakeClock
+    timer: ManualTimer = field(default_factory=ManualTimer)
+    notified: list[int] = field(default_factory=list)
+    wakes: int = 0
+    service: JobService = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.service = JobService(
+            self.store, clock=self.clock, notify=self.notified.append, wake=self._wake, timer=self.timer
+        )
+
+    def _wake(self) -> None:
+        self.wakes += 1
+
+    async def chat(self, address: str = "api:ann", timezone: str | None = None) -> int:
+        def make(session: Session) -> int:
+            chat = chat_for(session, "api", address, self.clock())
+            chat.timezone = timezone
+            assert chat.id is not None
+            return chat.id
+
+        return await self.store.write(make)
+
+    async def add(
+        self,
+        chat_id: int,
+        text: str = "stretch",
+        *,
+        kind: JobKind = "reminder",
+        at: str | None = None,
+        every: str | None = None,
+        cron: str | None = None,
+        timezone: str = "UTC",
+        grace_s: float = 3600,
+    ) -> Job:
+        spec = parse_trigger(at, every, cron, timezone, self.clock())
+        return await self.service.add(new_job(chat_id, kind, text, spec, grace_s, "test"))
+
+    async def run_until(self, until: datetime) -> None:
+        """Move the clock through every armed due time up to `until`, firing each as APScheduler would."""
+        while (due := [(at, i) for i, at in self.timer.armed.items() if at <= until]) != []:
+            at, job_id = min(due)
+            self.clock.now = at
+            await self.service.fire(job_id)
+            job = await jobs.get(self.store, job_id)
+            assert job is not None
+            if job.next_run_at == at:  # not fired (paused, cancelled, claimed elsewhere): stop here
+                self.timer.drop(job_id)
+            else:
+                self.service.arm(job)
+        self.clock.now = until
+
+
+async def open_store(path: Path) -> Store:
+    return await Store.open(f"sqlite+aiosqlite:///{path}")
+
+
+async def replies(store: Store, chat_id: int) -> list[Reply]:
+    async with store.session() as session:
+        query = select(Reply).where(Reply.chat_id == chat_id).order_by(col(Reply.id))
+        return list(await session.exec(query))
+
+
+async def job_messages(store: Store, chat_id: int) -> list[Message]:
+    async with store.session() as session:
+        query = select(Message).where(Message.chat_id == chat_id, Message.kind == "job")
+        return list(await session.exec(query.order_by(col(Message.id))))
+
+
+def due_times(rows: list[Reply]) -> list[str]:
+    """The due times of reminder replies, as UTC `HH:MM` on `MM-DD`."""
+    found = [datetime.fromisoformat(r.meta["due_at"]) for r in rows if "due_at" in r.meta]
+    return [f"{at:%m-%d %H:%M}" for at in found]

@@ -10,6 +10,7 @@ from datetime import datetime
 from aiohttp import web
 
 from assistant.agent.builtins import GetTime
+from assistant.agent.memory_app import memory_ctx
 from assistant.agent.model import ModelInfo, ModelOptions, OllamaModel
 from assistant.agent.tools import ToolRegistry
 from assistant.agent.turn import Agent
@@ -22,6 +23,7 @@ from assistant.keys import (
     CLOCK,
     COMMANDS,
     HANDLED,
+    MEMORY,
     METRICS,
     MODEL,
     MODEL_INFO,
@@ -110,7 +112,7 @@ async def core_ctx(app: web.Application) -> AsyncIterator[None]:
     channels: dict[str, Channel] = app[CHANNELS]
     sender = Sender(store, channels, clock, app[METRICS], settings.send_retry_s)
     agent = Agent(
-        app[MODEL],
+        app[MEMORY].model,
         app[TOOLS],
         num_ctx=settings.num_ctx,
         max_steps=settings.max_steps,
@@ -126,6 +128,7 @@ async def core_ctx(app: web.Application) -> AsyncIterator[None]:
         metrics=app[METRICS],
         handled=app[HANDLED],
         on_reply=sender.wake,
+        memory=app[MEMORY],
     )
     app[SENDER] = sender
     app[ROUTER] = Router(store, pipeline.handle, settings.max_concurrent_turns, clock)
@@ -185,7 +188,7 @@ def create_app(
     app[TOOLS], app[COMMANDS] = ToolRegistry([GetTime()]), Commands()
     by_name: dict[str, Channel] = {api.NAME: api.ApiChannel(), **{c.name: c for c in channels}}
     app[CHANNELS] = by_name
-    app.cleanup_ctx.extend([store_ctx, model_ctx, core_ctx])
+    app.cleanup_ctx.extend([store_ctx, model_ctx, memory_ctx, core_ctx])
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from aiohttp import web
 
+from assistant.agent.memory import Memory
 from assistant.agent.model import ModelInfo, OllamaModel
 from assistant.agent.tools import ToolRegistry
 from assistant.channels import Channel
@@ -31,3 +32,4 @@ MODEL = web.AppKey("model", OllamaModel)
 MODEL_INFO = web.AppKey("model_info", ModelInfo)
 ROUTER = web.AppKey("router", Router)
 SENDER = web.AppKey("sender", Sender)
+MEMORY = web.AppKey("memory", Memory)

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from itertools import takewhile
 from zoneinfo import ZoneInfo
 
+from assistant.agent.memory import Memory
 from assistant.agent.tools import ToolContext
 from assistant.agent.turn import Agent, TurnInput, TurnResult
 from assistant.backoff import backoff_s
@@ -46,6 +47,7 @@ class Pipeline:
         metrics: Metrics,
         handled: Handled,
         on_reply: Callable[[], None],
+        memory: Memory | None = None,
     ) -> None:
         self.store = store
         self.agent = agent
@@ -56,6 +58,7 @@ class Pipeline:
         self.metrics = metrics
         self.handled = handled
         self.on_reply = on_reply
+        self.memory = memory
 
     async def handle(self, chat_id: int, batch: list[Message]) -> None:
         """Handle the oldest command alone, or the run of plain messages before the next command."""
@@ -78,9 +81,14 @@ class Pipeline:
 
     async def _input(self, chat: Chat, group: list[Message], now: datetime) -> TurnInput:
         assert chat.id is not None
+        new, context = [m.text for m in group], self._context(chat, now)
+        if self.memory is not None:
+            specs = self.agent.tools.specs() if self.agent.use_tools else []
+            history, remembered = await self.memory.prepare(chat, new, context, specs)
+            return TurnInput(history, new, context, remembered)
         found = await views.entries(self.store, chat.id, chat.history_from_at, HISTORY_LIMIT)
         history = [e for e in found if e.status != "accepted" and not e.notice]
-        return TurnInput(history, [m.text for m in group], self._context(chat, now))
+        return TurnInput(history, new, context)
 
     async def _agent(self, chat: Chat, group: list[Message]) -> None:
         started = self.clock()

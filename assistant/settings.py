@@ -57,6 +57,9 @@ class Settings:
     drain_timeout_s: float = 10.0
     model_retry_s: float = 5.0
     send_retry_s: float = 2.0
+    # memory
+    embed_model: str = ""
+    memory_max_facts: int = 30
 
     @property
     def sqlite_path(self) -> Path | None:
@@ -143,6 +146,9 @@ PARSERS: dict[str, tuple[Callable[[str], Any], str]] = {
     "drain_timeout_s": (_positive_float, "a number of seconds above 0"),
     "model_retry_s": (_positive_float, "a number of seconds above 0"),
     "send_retry_s": (_positive_float, "a number of seconds above 0"),
+    # memory
+    "embed_model": (_non_empty, "an Ollama embedding model name such as all-minilm"),
+    "memory_max_facts": (_positive_int, "a whole number, at least 1"),
 }
 
 

@@ -109,3 +109,7 @@ class Turn(SQLModel, table=True):
     prompt_tokens: int = 0
     eval_tokens: int = 0
     error: str | None = None
+
+
+# Tables kept in their own modules register themselves with the metadata on import.
+from assistant.store import memory  # noqa: E402, F401

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -60,7 +60,7 @@ async def test_the_counting_model_calibrates_from_each_call() -> None:
 
 
 def entries(*sizes: int) -> list[Entry]:
-    roles = ("user", "assistant")
+    roles: tuple[Literal["user"], Literal["assistant"]] = ("user", "assistant")
     return [Entry(n // 2 + 1, roles[n % 2], "x" * size, "handled", AT) for n, size in enumerate(sizes)]
 
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from aiohttp import web
 
 from assistant.agent.builtins import GetTime
+from assistant.agent.memory_app import memory_ctx
 from assistant.agent.model import ModelInfo, ModelOptions, OllamaModel
 from assistant.agent.tools import ToolRegistry
 from assistant.agent.turn import Agent
@@ -25,6 +26,7 @@ from assistant.keys import (
     COMMANDS,
     HANDLED,
     JOBS,
+    MEMORY,
     METRICS,
     MODEL,
     MODEL_INFO,
@@ -127,7 +129,7 @@ async def core_ctx(app: web.Application) -> AsyncIterator[None]:
     channels: dict[str, Channel] = app[CHANNELS]
     sender = Sender(store, channels, clock, app[METRICS], settings.send_retry_s)
     agent = Agent(
-        app[MODEL],
+        app[MEMORY].model,
         app[TOOLS],
         num_ctx=settings.num_ctx,
         max_steps=settings.max_steps,
@@ -145,6 +147,7 @@ async def core_ctx(app: web.Application) -> AsyncIterator[None]:
         on_reply=sender.wake,
         after_turn=functools.partial(after_turn, store),
         on_outcome=app[JOBS].outcome,
+        memory=app[MEMORY],
     )
     app[SENDER] = sender
     app[ROUTER] = Router(store, pipeline.handle, settings.max_concurrent_turns, clock)
@@ -205,7 +208,9 @@ def create_app(
     by_name: dict[str, Channel] = {api.NAME: api.ApiChannel(), **{c.name: c for c in channels}}
     app[CHANNELS] = by_name
     skills = sandbox_context(sandbox_config(settings), app[TOOLS])
-    app.cleanup_ctx.extend([store_ctx, skills, model_ctx, jobs_ctx, swarm_ctx, core_ctx, scheduler_ctx])
+    app.cleanup_ctx.extend(
+        [store_ctx, skills, model_ctx, memory_ctx, jobs_ctx, swarm_ctx, core_ctx, scheduler_ctx]
+    )
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from aiohttp import web
 
+from assistant.agent.memory import Memory
 from assistant.agent.model import ModelInfo, OllamaModel
 from assistant.agent.tools import ToolRegistry
 from assistant.channels import Channel
@@ -33,3 +34,4 @@ MODEL_INFO = web.AppKey("model_info", ModelInfo)
 ROUTER = web.AppKey("router", Router)
 SENDER = web.AppKey("sender", Sender)
 JOBS = web.AppKey("jobs", JobService)
+MEMORY = web.AppKey("memory", Memory)

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from itertools import takewhile
 from zoneinfo import ZoneInfo
 
+from assistant.agent.memory import Memory
 from assistant.agent.tools import ToolContext
 from assistant.agent.turn import Agent, TurnInput, TurnResult
 from assistant.backoff import backoff_s
@@ -51,6 +52,7 @@ class Pipeline:
         on_reply: Callable[[], None],
         after_turn: AfterTurn | None = None,
         on_outcome: Outcome | None = None,
+        memory: Memory | None = None,
     ) -> None:
         self.store = store
         self.agent = agent
@@ -63,6 +65,7 @@ class Pipeline:
         self.on_reply = on_reply
         self.after_turn = after_turn
         self.on_outcome = on_outcome
+        self.memory = memory
 
     async def handle(self, chat: Chat, batch: list[Message]) -> None:
         """Handle the oldest command alone, or the run of plain messages before the next command."""
@@ -84,9 +87,14 @@ class Pipeline:
 
     async def _input(self, chat: Chat, group: list[Message], now: datetime) -> TurnInput:
         assert chat.id is not None
+        new, context = [m.text for m in group], self._context(chat, now)
+        if self.memory is not None:
+            specs = self.agent.tools.specs() if self.agent.use_tools else []
+            history, remembered = await self.memory.prepare(chat, new, context, specs)
+            return TurnInput(history, new, context, remembered)
         found = await views.entries(self.store, chat.id, chat.history_from_at, HISTORY_LIMIT)
         history = [e for e in found if e.status != "accepted" and not e.notice]
-        return TurnInput(history, [m.text for m in group], self._context(chat, now))
+        return TurnInput(history, new, context)
 
     async def _agent(self, chat: Chat, group: list[Message]) -> None:
         started = self.clock()

@@ -73,6 +73,9 @@ class Settings:
     progress_after_s: float = 15.0
     # scheduler
     job_grace_s: float = 3600.0
+    # memory
+    embed_model: str = ""
+    memory_max_facts: int = 30
 
     @property
     def sqlite_path(self) -> Path | None:
@@ -181,6 +184,9 @@ PARSERS: dict[str, tuple[Callable[[str], Any], str]] = {
     "progress_after_s": (_positive_float, "a number of seconds above 0"),
     # scheduler
     "job_grace_s": (_positive_float, "a number of seconds above 0"),
+    # memory
+    "embed_model": (_non_empty, "an Ollama embedding model name such as all-minilm"),
+    "memory_max_facts": (_positive_int, "a whole number, at least 1"),
 }
 
 

@@ -55,3 +55,11 @@ def test_secrets_never_print() -> None:
     assert settings.api_token == Secret("hunter2")
     assert "hunter2" not in repr(settings)
     assert "hunter2" not in str(settings.api_token)
+
+
+def test_memory_settings() -> None:
+    settings = load_settings({"HEARTH_EMBED_MODEL": "all-minilm", "HEARTH_MEMORY_MAX_FACTS": "12"}, None)
+    assert (settings.embed_model, settings.memory_max_facts) == ("all-minilm", 12)
+    assert load_settings({}, None).embed_model == ""
+    with pytest.raises(SettingsError, match="HEARTH_MEMORY_MAX_FACTS"):
+        load_settings({"HEARTH_MEMORY_MAX_FACTS": "0"}, None)

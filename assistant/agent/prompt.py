@@ -1,8 +1,9 @@
-"""Building the prompt: a stable prefix, the chat's history within a token budget, then the new messages."""
+"""Building the prompt: a stable prefix, the summary, history within a token budget, the new messages."""
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,17 +16,33 @@ PERSONA = (
     "Answer briefly and plainly, in the language the person writes in. "
     "Use a tool when it helps; never claim to have done something a tool did not confirm."
 )
-CHARS_PER_TOKEN = 4
+CHARS_PER_TOKEN = 4.0
+PER_MESSAGE_TOKENS = 4
+FACTS_HEADER = "What you know about the person (the numbers are ids for forget):"
+SUMMARY_HEADER = "Summary of the earlier conversation:"
 
 
-def estimate_tokens(text: str) -> int:
-    """A rough count that errs high; good enough to keep a prompt inside the context."""
-    return len(text) // CHARS_PER_TOKEN + 4
+def estimate_tokens(text: str, chars_per_token: float = CHARS_PER_TOKEN) -> int:
+    """Tokens for one message holding `text`, with its framing; rough, rounded up."""
+    return math.ceil(len(text) / chars_per_token) + PER_MESSAGE_TOKENS
 
 
 def answer_reserve(num_ctx: int) -> int:
     """Tokens kept free for the answer."""
     return min(4096, num_ctx // 4)
+
+
+@dataclass(frozen=True)
+class Remembered:
+    """What memory adds to a prompt: the chat's facts as (id, text), its running summary, and the
+    chars-per-token ratio learnt from the model."""
+
+    facts: Sequence[tuple[int, str]] = ()
+    summary: str = ""
+    chars_per_token: float = CHARS_PER_TOKEN
+
+
+NOTHING = Remembered()
 
 
 @dataclass(frozen=True)
@@ -36,14 +53,25 @@ class PromptInput:
     now: datetime
     num_ctx: int
     persona: str = PERSONA
+    remembered: Remembered = NOTHING
+
+    def tokens(self, text: str) -> int:
+        return estimate_tokens(text, self.remembered.chars_per_token)
 
 
-def prefix(persona: str, tools: Sequence[Mapping[str, Any]]) -> str:
-    """The part that stays byte-identical between turns, so Ollama can reuse its cache."""
+def prefix(persona: str, tools: Sequence[Mapping[str, Any]], facts: Sequence[tuple[int, str]] = ()) -> str:
+    """The part that stays byte-identical between turns while the facts do not change, so Ollama
+    can reuse its cache."""
     lines = [persona]
     if tools:
         lines.append("Tools: " + ", ".join(t["function"]["name"] for t in tools) + ".")
+    if facts:
+        lines += [FACTS_HEADER, *(f"- [{fact_id}] {text}" for fact_id, text in facts)]
     return "\n".join(lines)
+
+
+def summary_text(summary: str) -> str:
+    return f"{SUMMARY_HEADER}\n{summary}"
 
 
 def clock_line(now: datetime) -> str:
@@ -51,11 +79,13 @@ def clock_line(now: datetime) -> str:
     return f"It is now {now:%A %d %B %Y, %H:%M} ({zone}, {now.tzinfo})."
 
 
-def fit_history(history: Sequence[Entry], budget_tokens: int) -> list[Entry]:
+def fit_history(
+    history: Sequence[Entry], budget_tokens: int, chars_per_token: float = CHARS_PER_TOKEN
+) -> list[Entry]:
     """The most recent entries whose estimated size fits the budget, in their original order."""
     kept: list[Entry] = []
     for entry in reversed(history):
-        budget_tokens -= estimate_tokens(entry.text)
+        budget_tokens -= estimate_tokens(entry.text, chars_per_token)
         if budget_tokens < 0:
             break
         kept.append(entry)
@@ -63,13 +93,26 @@ def fit_history(history: Sequence[Entry], budget_tokens: int) -> list[Entry]:
     return kept
 
 
+def fixed_tokens(data: PromptInput) -> int:
+    """Everything but the history: prefix, tool specs, summary, clock and the new messages."""
+    fixed = data.tokens(prefix(data.persona, data.tools, data.remembered.facts))
+    fixed += data.tokens(json.dumps(list(data.tools))) if data.tools else 0
+    if data.remembered.summary:
+        fixed += data.tokens(summary_text(data.remembered.summary))
+    return fixed + sum(data.tokens(text) for text in data.new) + data.tokens(clock_line(data.now))
+
+
+def history_budget(data: PromptInput) -> int:
+    """The tokens left for history once the answer's room and everything else are taken."""
+    return data.num_ctx - answer_reserve(data.num_ctx) - fixed_tokens(data)
+
+
 def build(data: PromptInput) -> list[dict[str, Any]]:
-    """The messages for /api/chat: prefix, history that fits, the time, then the new messages."""
-    head = prefix(data.persona, data.tools)
-    new = [{"role": "user", "content": text} for text in data.new]
-    fixed = estimate_tokens(head) + estimate_tokens(json.dumps(list(data.tools)))
-    fixed += sum(estimate_tokens(text) for text in data.new) + estimate_tokens(clock_line(data.now))
-    budget = data.num_ctx - answer_reserve(data.num_ctx) - fixed
-    past = [{"role": e.role, "content": e.text} for e in fit_history(data.history, budget)]
+    """The messages for /api/chat: prefix, summary, history that fits, the time, the new messages."""
+    head = [{"role": "system", "content": prefix(data.persona, data.tools, data.remembered.facts)}]
+    if data.remembered.summary:
+        head.append({"role": "system", "content": summary_text(data.remembered.summary)})
+    fitted = fit_history(data.history, history_budget(data), data.remembered.chars_per_token)
+    past = [{"role": e.role, "content": e.text} for e in fitted]
     clock = {"role": "system", "content": clock_line(data.now)}
-    return [{"role": "system", "content": head}, *past, clock, *new]
+    return [*head, *past, clock, *({"role": "user", "content": text} for text in data.new)]

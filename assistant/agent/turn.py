@@ -39,6 +39,7 @@ class TurnInput:
     history: Sequence[Entry]
     new: Sequence[str]
     context: ToolContext
+    remembered: prompt.Remembered = prompt.NOTHING
 
 
 def _assistant_message(reply: ModelReply, calls: list[ToolCall]) -> dict[str, Any]:
@@ -64,7 +65,11 @@ class Agent:
     def _prompt(self, data: TurnInput, now: datetime) -> list[dict[str, Any]]:
         specs = self.tools.specs() if self.use_tools else []
         local_now = now.astimezone(data.context.timezone)
-        return prompt.build(prompt.PromptInput(specs, data.history, data.new, local_now, self.num_ctx))
+        return prompt.build(
+            prompt.PromptInput(
+                specs, data.history, data.new, local_now, self.num_ctx, remembered=data.remembered
+            )
+        )
 
     def _calls(self, reply: ModelReply) -> list[ToolCall]:
         if reply.tool_calls:

@@ -111,6 +111,8 @@ class Turn(SQLModel, table=True):
     error: str | None = None
 
 
-# Imported last: the job table lives in its own module and needs the column types above.
+# Imported last: tables kept in their own modules need the column types above, and register
+# themselves with the metadata on import.
 from assistant.store import jobs as _jobs  # noqa: E402, F401
-from assistant.store import runs as _runs  # noqa: E402, F401  (registers the run table)
+from assistant.store import memory as _memory  # noqa: E402, F401
+from assistant.store import runs as _runs  # noqa: E402, F401

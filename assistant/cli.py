@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 
 from aiohttp import web
 
-from assistant import doctor, jobs_cli, logs, runs_cli
+from assistant import doctor, jobs_cli, logs, runs_cli, skills_cli
 from assistant.agent.model import OllamaModel
 from assistant.app import create_app, model_options
 from assistant.channels.console import ConsoleChannel, converse, stdin_lines
@@ -92,11 +92,13 @@ COMMANDS: dict[str, tuple[str, Callable[[Settings, argparse.Namespace], int]]] =
     "pull": ("pull the configured model into Ollama", pull),
     "runs": ("recent turns, and one turn's team as a tree", runs_cli.main),
     "jobs": ("list, add, cancel, pause or resume scheduled jobs", jobs_cli.run),
+    "skills": ("list the skills, run one in the sandbox, or build the worker image", skills_cli.main),
 }
 # Subcommands that take arguments of their own.
 ARGUMENTS: dict[str, Callable[[argparse.ArgumentParser], None]] = {
     "runs": runs_cli.arguments,
     "jobs": jobs_cli.arguments,
+    "skills": skills_cli.arguments,
 }
 
 

@@ -145,8 +145,7 @@ async def core_ctx(app: web.Application) -> AsyncIterator[None]:
         metrics=app[METRICS],
         handled=app[HANDLED],
         on_reply=sender.wake,
-        after_turn=functools.partial(after_turn, store),
-        on_outcome=app[JOBS].outcome,
+        listeners=[functools.partial(after_turn, store), app[JOBS].outcome],
         memory=app[MEMORY],
     )
     app[SENDER] = sender

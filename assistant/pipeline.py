@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import takewhile
 from zoneinfo import ZoneInfo
@@ -24,15 +25,25 @@ from assistant.store.store import Store
 logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
-AfterTurn = Callable[[Turn, TurnResult | None], Awaitable[None]]
-# Told after a turn closes ("handled", "failed") or is deferred ("deferred"); the scheduler uses it.
-Outcome = Callable[[Sequence[Message], str], Awaitable[None]]
 HISTORY_LIMIT = 200
 MODEL_DOWN = (
     "The assistant's model is not available right now. "
     "I have your message and will answer as soon as it is back."
 )
 SORRY = "Sorry, something went wrong on my side and I could not answer that."
+
+
+@dataclass(frozen=True)
+class TurnEnd:
+    """What listeners hear once a turn is recorded: `status` is "handled", "failed" or "deferred"."""
+
+    turn: Turn
+    messages: Sequence[Message]
+    status: str
+    result: TurnResult | None = None
+
+
+Listener = Callable[[TurnEnd], Awaitable[None]]
 
 
 class Pipeline:
@@ -50,8 +61,7 @@ class Pipeline:
         metrics: Metrics,
         handled: Handled,
         on_reply: Callable[[], None],
-        after_turn: AfterTurn | None = None,
-        on_outcome: Outcome | None = None,
+        listeners: Sequence[Listener] = (),
         memory: Memory | None = None,
     ) -> None:
         self.store = store
@@ -63,8 +73,7 @@ class Pipeline:
         self.metrics = metrics
         self.handled = handled
         self.on_reply = on_reply
-        self.after_turn = after_turn
-        self.on_outcome = on_outcome
+        self.listeners = listeners
         self.memory = memory
 
     async def handle(self, chat: Chat, batch: list[Message]) -> None:
@@ -110,21 +119,18 @@ class Pipeline:
             turn.error = "internal error"
             self.metrics.turn_failures.inc()
             await self._close(turn, group, [SORRY], status="failed")
-            await self._after(turn, None)
             return
         self.metrics.model_seconds.observe(time.perf_counter() - begun)
         _record(turn, result)
-        await self._close(turn, group, [result.text])
-        await self._after(turn, result)
+        await self._close(turn, group, [result.text], result=result)
 
-    async def _after(self, turn: Turn, result: TurnResult | None) -> None:
-        """The after-turn hook (recording team runs); its failure never fails the turn."""
-        if self.after_turn is None:
-            return
-        try:
-            await self.after_turn(turn, result)
-        except Exception:
-            logger.exception("after-turn hook failed for turn %s", turn.id)
+    async def _tell(self, end: TurnEnd) -> None:
+        """Every listener hears of the turn; a listener's failure never fails the turn."""
+        for listener in self.listeners:
+            try:
+                await listener(end)
+            except Exception:
+                logger.exception("a turn listener failed for turn %s", end.turn.id)
 
     async def _defer(self, turn: Turn, group: list[Message], exc: Exception) -> None:
         attempts = max(m.attempts for m in group) + 1
@@ -138,11 +144,15 @@ class Pipeline:
         await inbox.defer(self.store, turn, ids, turn.finished_at + timedelta(seconds=delay_s), notice)
         if notice:
             self.on_reply()
-        if self.on_outcome is not None:
-            await self.on_outcome(group, "deferred")
+        await self._tell(TurnEnd(turn, group, "deferred"))
 
     async def _close(
-        self, turn: Turn, group: Sequence[Message], replies: list[str], status: str = "handled"
+        self,
+        turn: Turn,
+        group: Sequence[Message],
+        replies: list[str],
+        status: str = "handled",
+        result: TurnResult | None = None,
     ) -> None:
         turn.finished_at = self.clock()
         turn.duration_ms = int((turn.finished_at - turn.started_at).total_seconds() * 1000)
@@ -152,8 +162,7 @@ class Pipeline:
         self.metrics.handled.inc(len(ids))
         self.metrics.turn_seconds.observe(turn.duration_ms / 1000)
         self.on_reply()
-        if self.on_outcome is not None:
-            await self.on_outcome(group, status)
+        await self._tell(TurnEnd(turn, group, status, result))
         self.handled.fire(ids)
 
 

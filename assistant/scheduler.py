@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from datetime import datetime
 from typing import Protocol
@@ -13,9 +13,9 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from assistant import job_runs
-from assistant.job_runs import TurnStatus
 from assistant.jobs import Action, line
 from assistant.jobs import change as change_job
+from assistant.pipeline import TurnEnd
 from assistant.store import jobs
 from assistant.store.jobs import Armed, Job
 from assistant.store.models import Chat, Message, Reply
@@ -244,8 +244,9 @@ class JobService:
             created_at=now,
         )
 
-    async def outcome(self, messages: Sequence[Message], status: TurnStatus) -> None:
-        """The pipeline's hook after a turn closes or is deferred: record it on the jobs it ran."""
+    async def outcome(self, end: TurnEnd) -> None:
+        """The pipeline's listener: record a closed or deferred turn on the jobs it ran."""
+        messages, status = end.messages, end.status
         if not any(job_runs.job_id_of(m) is not None for m in messages):
             return
         try:

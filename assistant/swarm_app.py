@@ -13,11 +13,11 @@ from assistant.agent.model import Model, OllamaModel
 from assistant.agent.roles import load_roles
 from assistant.agent.swarm import Limits, Swarm
 from assistant.agent.tools import ToolRegistry
-from assistant.agent.turn import TurnResult
 from assistant.keys import CLOCK, MODEL, SENDER, SETTINGS, STORE, TOOLS
+from assistant.pipeline import TurnEnd
 from assistant.settings import Settings
 from assistant.store import runs
-from assistant.store.models import Reply, Turn
+from assistant.store.models import Reply
 from assistant.store.store import Store
 
 logger = logging.getLogger(__name__)
@@ -107,7 +107,10 @@ def status_lines(app: web.Application) -> list[str]:
     return [f"Teams at work: {len(teams)} ({running} of {helpers} helpers running)"]
 
 
-async def after_turn(store: Store, turn: Turn, result: TurnResult | None) -> None:
-    """Record the lead's run and attach its members to the turn (call once the turn row is written)."""
+async def after_turn(store: Store, end: TurnEnd) -> None:
+    """Record the lead's run and attach its members to the turn, once the turn row is written."""
+    if end.turn.kind != "agent":
+        return
+    result = end.result
     calls = [{"name": c.name, "arguments": dict(c.arguments)} for c in result.tool_calls] if result else []
-    await runs.close_turn(store, turn, calls)
+    await runs.close_turn(store, end.turn, calls)

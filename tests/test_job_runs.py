@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from assistant.job_runs import retry_delay_s
+from assistant.pipeline import TurnEnd
 from assistant.store import inbox, jobs
 from assistant.store.models import Message, Turn
 from assistant.store.store import Store
 from tests.scheduling import FakeClock, Harness, job_messages, open_store, replies
 
 START_AT = datetime(2026, 11, 27, 7, 0, tzinfo=UTC)
+
+
+def end(messages: Sequence[Message], status: str) -> TurnEnd:
+    """What the pipeline tells its listeners about a turn that ran these messages."""
+    return TurnEnd(Turn(chat_id=messages[0].chat_id, kind="agent"), messages, status)
 
 
 @pytest.fixture
@@ -37,7 +43,7 @@ async def fail_once(h: Harness, message: Message) -> Message:
     now = h.clock.now
     turn = Turn(chat_id=message.chat_id, started_at=now, finished_at=now, error="model unavailable")
     await inbox.defer(h.store, turn, [message.id], now + timedelta(seconds=1), None)
-    await h.service.outcome([message], "deferred")
+    await h.service.outcome(end([message], "deferred"))
     [message] = await job_messages(h.store, message.chat_id)
     return message
 
@@ -77,7 +83,7 @@ async def test_success_resets_the_failures(store: Store) -> None:
     assert job is not None
     assert (job.last_outcome, job.consecutive_failures) == ("retrying", 1)
     assert job.retry_at == START_AT + timedelta(days=1, minutes=1)
-    await h.service.outcome([message], "handled")
+    await h.service.outcome(end([message], "handled"))
     job = await jobs.get(store, 1)
     assert job is not None
     assert (job.last_outcome, job.consecutive_failures, job.retry_at) == ("ok", 0, None)
@@ -85,7 +91,7 @@ async def test_success_resets_the_failures(store: Store) -> None:
 
 async def test_an_internal_failure_is_not_retried(store: Store) -> None:
     h, _, message = await due_task(store)
-    await h.service.outcome([message], "failed")
+    await h.service.outcome(end([message], "failed"))
     job = await jobs.get(store, 1)
     assert job is not None
     assert (job.last_outcome, job.consecutive_failures) == ("failed", 1)
@@ -94,7 +100,7 @@ async def test_an_internal_failure_is_not_retried(store: Store) -> None:
 async def test_a_person_s_message_is_left_alone(store: Store) -> None:
     h, chat_id, _ = await due_task(store)
     person = Message(id=99, chat_id=chat_id, channel="api", provider_id="p", text="hi")
-    await h.service.outcome([person], "deferred")
+    await h.service.outcome(end([person], "deferred"))
     job = await jobs.get(store, 1)
     assert job is not None
     assert job.consecutive_failures == 0

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-
-from sqlmodel.ext.asyncio.session import AsyncSession
+from typing import TYPE_CHECKING
 
 from assistant.jobs import preview
 from assistant.store.jobs import Job
 from assistant.store.models import Message, Reply
 from assistant.store.store import Store
+
+if TYPE_CHECKING:
+    from sqlmodel.ext.asyncio.session import AsyncSession
 
 TurnStatus = str  # "handled", "failed" or "deferred", as the pipeline reports it
 RETRY_DELAYS_S = (60.0, 300.0, 900.0)

@@ -6,11 +6,10 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import suppress
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from assistant import job_runs
 from assistant.job_runs import TurnStatus
@@ -22,6 +21,9 @@ from assistant.store.models import Chat, Message, Reply
 from assistant.store.store import Store
 from assistant.triggers import CatchUp, SpecTrigger, TriggerSpec, catch_up, next_run
 from assistant.when import format_when
+
+if TYPE_CHECKING:
+    from sqlmodel.ext.asyncio.session import AsyncSession
 
 logger = logging.getLogger(__name__)
 

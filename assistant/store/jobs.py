@@ -5,15 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, cast
+from typing import TYPE_CHECKING, Literal, cast
 
 import sqlalchemy as sa
 from sqlmodel import Field, Session, SQLModel, col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from assistant.store.models import UTCDateTime, _instant
 from assistant.store.store import Store
 from assistant.triggers import TriggerKind, TriggerSpec
+
+if TYPE_CHECKING:
+    from sqlmodel.ext.asyncio.session import AsyncSession
 
 JobKind = Literal["reminder", "task"]
 Outcome = Literal["ok", "late", "missed", "failed", "retrying"]

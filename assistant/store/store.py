@@ -6,14 +6,17 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlmodel import Session
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from assistant.store.db import create_engine
 from assistant.store.migrate import migrate
+
+# Only a type: importing SQLAlchemy's asyncio extension at run time needs greenlet.
+if TYPE_CHECKING:
+    from sqlmodel.ext.asyncio.session import AsyncSession
 
 T = TypeVar("T")
 Work = Callable[[Session], T]
@@ -79,14 +82,14 @@ class Store:
         """A session with AsyncSession's methods, for code written in that style; it runs on the
         event loop, so prefer `read(work)` for anything that may be slow."""
         with Session(self.engine, expire_on_commit=False) as session:
-            yield cast(AsyncSession, _Awaitable(session))
+            yield cast("AsyncSession", _Awaitable(session))
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """Like `session()`, inside one transaction committed when the block ends cleanly."""
         async with self._write_lock:
             with Session(self.engine, expire_on_commit=False) as session, session.begin():
-                yield cast(AsyncSession, _Awaitable(session))
+                yield cast("AsyncSession", _Awaitable(session))
 
 
 class _Awaitable:

@@ -4,11 +4,11 @@ simply has nothing to check for it."""
 
 from __future__ import annotations
 
-import asyncio
+import os
 import re
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import aiohttp
 
@@ -23,18 +23,24 @@ WHATSAPP = ("whatsapp_token", "whatsapp_app_secret", "whatsapp_phone_number_id",
 TWILIO = ("twilio_account_sid", "twilio_auth_token")
 
 
-def _ping_docker(image: str) -> bool:
-    """True when the engine has `image`; raises DockerException when there is no engine. Blocking."""
-    import docker
+def engine_session(environ: Mapping[str, str]) -> tuple[aiohttp.ClientSession, str]:
+    """A session to the engine DOCKER_HOST names (a unix socket by default) and its base URL."""
+    host = environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+    timeout = aiohttp.ClientTimeout(total=5)
+    if host.startswith("unix://"):
+        connector = aiohttp.UnixConnector(path=host.removeprefix("unix://"))
+        return aiohttp.ClientSession(connector=connector, timeout=timeout), "http://docker"
+    return aiohttp.ClientSession(timeout=timeout), host.replace("tcp://", "http://", 1)
 
-    client = docker.from_env()
-    try:
-        client.images.get(image)
-        return True
-    except docker.errors.ImageNotFound:
-        return False
-    finally:
-        client.close()
+
+async def has_image(environ: Mapping[str, str], image: str) -> bool:
+    """Whether the engine has `image`; raises aiohttp.ClientError when no engine answers."""
+    session, base = engine_session(environ)
+    async with session:
+        async with session.get(f"{base}/_ping") as ping:
+            ping.raise_for_status()
+        async with session.get(f"{base}/images/{quote(image, safe='')}/json") as found:
+            return found.status == 200
 
 
 def worker_tag(settings: Settings) -> str:
@@ -45,14 +51,12 @@ def worker_tag(settings: Settings) -> str:
 
 async def check_docker(settings: Settings) -> list[Check]:
     """The engine answers, and the worker image for these skills exists; no skills, no Docker."""
-    import docker.errors
-
     if not load_skills(settings.skills_dir).skills:
         return [Check("docker", True, f"not needed: no skills in {settings.skills_dir}")]
     tag = worker_tag(settings)
     try:
-        present = await asyncio.to_thread(_ping_docker, tag)
-    except docker.errors.DockerException as exc:
+        present = await has_image(os.environ, tag)
+    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
         return [Check("docker", False, f"no engine answered ({type(exc).__name__})", DOCKER_FIX)]
     build = f"python -m assistant.sandbox.build --base-image {settings.worker_base_image}"
     return [

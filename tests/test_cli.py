@@ -63,10 +63,8 @@ async def test_a_second_process_on_the_same_data_is_refused(tmp_path: Path) -> N
 
 
 async def test_doctor_passes_with_a_healthy_setup(tmp_path: Path) -> None:
-    # Without skills Docker is not needed; the Docker checks have tests of their own.
     async with FakeOllama() as fake:
-        env = hearth_env(tmp_path, fake.url, HEARTH_SKILLS_DIR=str(tmp_path / "no-skills"))
-        code, out, _ = await run_hearth("doctor", env=env, cwd=tmp_path)
+        code, out, _ = await run_hearth("doctor", env=hearth_env(tmp_path, fake.url), cwd=tmp_path)
     assert code == 0, out
     assert "[ok  ] model: qwen3:4b is available" in out
     assert "[ok  ] tools" in out

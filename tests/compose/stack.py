@@ -61,13 +61,17 @@ class Stack:
         return env
 
     def compose(self, *args: str, timeout_s: float = 300) -> str:
+        return self.compose_bytes(*args, timeout_s=timeout_s).decode(errors="replace")
+
+    def compose_bytes(self, *args: str, stdin: bytes = b"", timeout_s: float = 300) -> bytes:
+        """Run a compose command on this project; its standard output, or RuntimeError."""
         files = ["-f", str(COMPOSE_FILE), "-f", str(OVERRIDE_FILE)]
         argv = [*self.command, "-p", self.project, "--env-file", str(ENV_FILE), *files, *args]
         done = subprocess.run(
-            argv, capture_output=True, text=True, env=self.environ(), check=False, timeout=timeout_s
+            argv, input=stdin, capture_output=True, env=self.environ(), check=False, timeout=timeout_s
         )
         if done.returncode != 0:
-            raise RuntimeError(f"{' '.join(argv)} failed:\n{done.stdout}\n{done.stderr}")
+            raise RuntimeError(f"{' '.join(argv)} failed:\n{done.stdout!r}\n{done.stderr.decode()}")
         return done.stdout
 
     def wait_healthy(self, timeout_s: float = 180) -> None:

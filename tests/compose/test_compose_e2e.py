@@ -112,6 +112,25 @@ def test_restart_keeps_messages_and_workspaces(stack: Stack) -> None:
     assert "buy oat milk" in replies(listed)[0]
 
 
+def test_backup_and_restore_as_the_readme_says(stack: Stack) -> None:
+    archive = stack.compose_bytes("exec", "-T", "-u", "hearth", "hearth", "hearth", "backup", "-")
+    assert archive[:2] == b"\x1f\x8b", archive[:200]
+    stack.ask(CHAT, "said after the backup")
+    stack.compose("stop", "hearth")
+    stack.compose_bytes("run", "--rm", "-T", "--no-deps", "hearth", "restore", "-", stdin=archive)
+    stack.compose("start", "hearth")
+    stack.wait_healthy()
+    _, transcript = stack.request("GET", f"/v1/chats/{CHAT}/messages")
+    texts = [m["text"] for m in transcript["messages"]]
+    assert "tool said: 42" in texts
+    assert "said after the backup" not in texts
+    # The restored workspace is still writable by the skill's own user.
+    stack.ask(CHAT, 'call:notes {"action": "add", "text": "after restore"}')
+    listed = replies(stack.ask(CHAT, 'call:notes {"action": "list"}'))[0]
+    assert "buy oat milk" in listed
+    assert "after restore" in listed
+
+
 def test_down_removes_containers_and_volumes(stack: Stack) -> None:
     stack.compose("down", "-v", "--remove-orphans")
     assert stack.containers(f"com.docker.compose.project={stack.project}") == []

@@ -138,7 +138,11 @@ def backup(settings: Settings, args: argparse.Namespace) -> int:
 def restore(settings: Settings, args: argparse.Namespace) -> int:
     """Restore an archive from a file, or from standard input for `-`."""
     if args.path == "-":
-        read_archive(settings, sys.stdin.buffer)
+        # A pipe cannot seek, and reading an archive twice (check, then extract) needs to.
+        with tempfile.TemporaryFile() as spool:
+            shutil.copyfileobj(sys.stdin.buffer, spool)
+            spool.seek(0)
+            read_archive(settings, spool)
     else:
         with Path(args.path).open("rb") as source:
             read_archive(settings, source)

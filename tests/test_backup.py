@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import sqlite3
+import sys
 import tarfile
 from pathlib import Path
 
@@ -90,3 +92,28 @@ async def test_backup_and_restore_commands(tmp_path: Path) -> None:
     assert code == 0, err
     assert "migrations run when Hearth starts" in err
     assert rows(settings.data_dir / "hearth.db") == ["before"]
+
+
+async def test_backup_and_restore_through_pipes(tmp_path: Path) -> None:
+    settings = make_data(tmp_path / "data")
+    env = hearth_env(settings.data_dir, "http://127.0.0.1:9")
+    backup = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "assistant",
+        "backup",
+        "-",
+        env=env,
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    archive, _ = await backup.communicate()
+    assert backup.returncode == 0
+    (settings.data_dir / "workspaces" / "chat-1" / "notes.json").unlink()
+    # A pipe, not a file: restore must not need to seek its input.
+    restore = await asyncio.create_subprocess_shell(
+        f"cat | {sys.executable} -m assistant restore -", env=env, cwd=tmp_path, stdin=asyncio.subprocess.PIPE
+    )
+    await restore.communicate(archive)
+    assert restore.returncode == 0
+    assert (settings.data_dir / "workspaces" / "chat-1" / "notes.json").read_text() == '["milk"]'

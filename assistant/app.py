@@ -62,6 +62,7 @@ def sandbox_config(settings: Settings) -> SandboxConfig:
         max_containers=settings.sandbox_max_containers,
         base_image=settings.worker_base_image,
         image=settings.worker_image or None,
+        worker_dir=settings.worker_dir,
     )
 
 

@@ -1,4 +1,4 @@
-"""The `hearth` command: serve, chat, doctor, pull, jobs."""
+"""The `hearth` command: serve, chat, doctor, pull, jobs, init, backup, restore."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 
 from aiohttp import web
 
-from assistant import doctor, jobs_cli, logs, runs_cli, skills_cli
+from assistant import backup, doctor, init_cli, jobs_cli, logs, runs_cli, skills_cli
 from assistant.agent.model import OllamaModel
 from assistant.app import create_app, model_options
 from assistant.channels.console import ConsoleChannel, converse, stdin_lines
@@ -93,12 +93,18 @@ COMMANDS: dict[str, tuple[str, Callable[[Settings, argparse.Namespace], int]]] =
     "runs": ("recent turns, and one turn's team as a tree", runs_cli.main),
     "jobs": ("list, add, cancel, pause or resume scheduled jobs", jobs_cli.run),
     "skills": ("list the skills, run one in the sandbox, or build the worker image", skills_cli.main),
+    "init": ("write a .env: owners, providers, model and time zone", init_cli.run),
+    "backup": ("copy the database and workspaces into one archive", backup.backup),
+    "restore": ("put a backup archive back (Hearth must be stopped)", backup.restore),
 }
 # Subcommands that take arguments of their own.
 ARGUMENTS: dict[str, Callable[[argparse.ArgumentParser], None]] = {
     "runs": runs_cli.arguments,
     "jobs": jobs_cli.arguments,
     "skills": skills_cli.arguments,
+    "init": init_cli.arguments,
+    "backup": backup.arguments,
+    "restore": backup.arguments,
 }
 
 

@@ -3,27 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 
 from assistant.agent.model import OllamaModel
 from assistant.app import model_options
+from assistant.doctor_check import Check
+from assistant.doctor_deploy import check_docker, check_providers, check_public_url
 from assistant.errors import ModelMissing, ModelUnavailable
 from assistant.settings import Settings
 from assistant.store import views
 from assistant.store.store import Store
-
-
-@dataclass(frozen=True)
-class Check:
-    name: str
-    ok: bool
-    detail: str
-    fix: str = ""
-
-    def line(self) -> str:
-        mark = "ok  " if self.ok else "FAIL"
-        text = f"[{mark}] {self.name}: {self.detail}"
-        return text if self.ok else f"{text}\n       fix: {self.fix}"
 
 
 async def check_database(settings: Settings) -> Check:
@@ -78,6 +66,9 @@ CHECKS: list[Callable[[Settings], Awaitable[Check | list[Check]]]] = [
     check_settings,
     check_database,
     check_model,
+    check_docker,
+    check_public_url,
+    check_providers,
 ]
 
 

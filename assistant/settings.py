@@ -11,7 +11,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from assistant.errors import SettingsError
-from assistant.sandbox.image import DEFAULT_BASE_IMAGE, SKILLS_DIR
+from assistant.sandbox.image import DEFAULT_BASE_IMAGE, SKILLS_DIR, WORKER_DIR
 
 PREFIX = "HEARTH_"
 
@@ -76,6 +76,8 @@ class Settings:
     # memory
     embed_model: str = ""
     memory_max_facts: int = 30
+    # self-hosting
+    worker_dir: Path = WORKER_DIR
 
     @property
     def sqlite_path(self) -> Path | None:
@@ -187,6 +189,8 @@ PARSERS: dict[str, tuple[Callable[[str], Any], str]] = {
     # memory
     "embed_model": (_non_empty, "an Ollama embedding model name such as all-minilm"),
     "memory_max_facts": (_positive_int, "a whole number, at least 1"),
+    # self-hosting
+    "worker_dir": (lambda raw: Path(raw).expanduser(), "the directory holding the worker's Dockerfile"),
 }
 
 

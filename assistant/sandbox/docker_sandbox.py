@@ -19,6 +19,7 @@ from assistant.sandbox.container import (
     workspace_dir_name,
 )
 from assistant.sandbox.errors import EngineUnavailableError
+from assistant.sandbox.host_paths import PathMap, path_map
 from assistant.sandbox.image import ensure_worker_image
 from assistant.sandbox.manifest import SkillManifest
 from assistant.sandbox.pool import WarmPool
@@ -45,6 +46,7 @@ class DockerSandbox:
         self.pool: WarmPool[DockerWorker] = WarmPool(config.max_containers, config.idle_s)
         self._client: Any = None
         self._image: str | None = config.image
+        self._to_host: PathMap = lambda path: path
         self._setup_lock = asyncio.Lock()
 
     async def start(self) -> None:
@@ -98,12 +100,14 @@ class DockerSandbox:
         removed = remove_leftovers(client, self.config.instance)
         if removed:
             logger.info("removed %d containers left over from a previous run", removed)
+        self._to_host = path_map(client)
         return client
 
     def _workspace_for(self, skill: SkillManifest, chat_key: str) -> Path | None:
         if skill.permissions.workspace != "chat":
             return None
-        return ensure_workspace(self.config.workspaces_dir, chat_key)
+        # The engine resolves bind mounts on the host, which differs when Hearth runs in a container.
+        return self._to_host(ensure_workspace(self.config.workspaces_dir, chat_key))
 
 
 def remove_leftovers(client: Any, instance: str) -> int:

@@ -14,6 +14,7 @@ from sqlmodel import Session
 from assistant.store.db import create_engine
 from assistant.store.migrate import migrate
 
+# Only a type: importing SQLAlchemy's asyncio extension at run time needs greenlet.
 if TYPE_CHECKING:
     from sqlmodel.ext.asyncio.session import AsyncSession
 

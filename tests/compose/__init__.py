@@ -1,0 +1,1 @@
+"""The self-hosting set-up, run end to end with Docker Compose."""

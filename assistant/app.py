@@ -13,7 +13,7 @@ from assistant.agent.builtins import GetTime
 from assistant.agent.model import ModelInfo, ModelOptions, OllamaModel
 from assistant.agent.tools import ToolRegistry
 from assistant.agent.turn import Agent
-from assistant.channels import Channel, api
+from assistant.channels import Channel, api, providers
 from assistant.commands import CommandContext, Commands
 from assistant.delivery import Sender
 from assistant.errors import ModelMissing, ModelUnavailable
@@ -37,7 +37,7 @@ from assistant.pipeline import Pipeline
 from assistant.router import Router
 from assistant.settings import Settings
 from assistant.signals import Handled
-from assistant.store import inbox, views
+from assistant.store import inbox, sent, views
 from assistant.store.models import utcnow
 from assistant.store.store import Store
 
@@ -84,6 +84,10 @@ async def model_ctx(app: web.Application) -> AsyncIterator[None]:
     await model.close()
 
 
+def _failure_line(failure: str | None) -> str:
+    return f"\nLast failed reply: {failure}" if failure else ""
+
+
 def _core_commands(app: web.Application) -> None:
     commands = app[COMMANDS]
 
@@ -98,7 +102,7 @@ def _core_commands(app: web.Application) -> None:
             f"Model: {app[MODEL].name}\nWaiting messages: {counts.pending_messages}\n"
             f"Turns in flight: {app[ROUTER].in_flight}\nReplies to send: {counts.pending_replies}\n"
             f"Up for: {uptime_s // 3600}h {uptime_s % 3600 // 60}m"
-        )
+        ) + _failure_line(await sent.last_failure(app[STORE]))
 
     commands.add("reset", "forget this chat's history", reset)
     commands.add("status", "model, queue and uptime", status)
@@ -108,7 +112,9 @@ async def core_ctx(app: web.Application) -> AsyncIterator[None]:
     """The outbox sender, the agent, the pipeline and the router; drained on the way out."""
     settings, store, clock = app[SETTINGS], app[STORE], app[CLOCK]
     channels: dict[str, Channel] = app[CHANNELS]
-    sender = Sender(store, channels, clock, app[METRICS], settings.send_retry_s)
+    sender = Sender(store, channels, clock, app[METRICS], settings.send_retry_s, settings.reply_max_age_s)
+    gate = providers.gate(app, sender.wake)
+    gate.add_commands(app[COMMANDS])
     agent = Agent(
         app[MODEL],
         app[TOOLS],
@@ -126,6 +132,7 @@ async def core_ctx(app: web.Application) -> AsyncIterator[None]:
         metrics=app[METRICS],
         handled=app[HANDLED],
         on_reply=sender.wake,
+        screen=gate,
     )
     app[SENDER] = sender
     app[ROUTER] = Router(store, pipeline.handle, settings.max_concurrent_turns, clock)
@@ -183,9 +190,11 @@ def create_app(
     app[SETTINGS], app[CLOCK], app[STARTED_AT] = settings, clock, clock()
     app[METRICS], app[HANDLED] = Metrics(), Handled()
     app[TOOLS], app[COMMANDS] = ToolRegistry([GetTime()]), Commands()
+    enabled = providers.Providers.from_settings(settings)
     by_name: dict[str, Channel] = {api.NAME: api.ApiChannel(), **{c.name: c for c in channels}}
-    app[CHANNELS] = by_name
-    app.cleanup_ctx.extend([store_ctx, model_ctx, core_ctx])
+    app[CHANNELS] = {**{c.name: c for c in enabled.channels}, **by_name}
+    app.cleanup_ctx.extend([store_ctx, model_ctx, *enabled.contexts, core_ctx])
+    enabled.setup(app)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)

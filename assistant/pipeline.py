@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from itertools import takewhile
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from assistant.agent.tools import ToolContext
@@ -31,6 +32,12 @@ MODEL_DOWN = (
 SORRY = "Sorry, something went wrong on my side and I could not answer that."
 
 
+class Screen(Protocol):
+    """Runs before commands and the agent (access control); returns the messages that go on."""
+
+    async def screen(self, chat: Chat, batch: list[Message]) -> list[Message]: ...
+
+
 class Pipeline:
     """Decides what each batch of messages gets and records the outcome in one transaction."""
 
@@ -46,6 +53,7 @@ class Pipeline:
         metrics: Metrics,
         handled: Handled,
         on_reply: Callable[[], None],
+        screen: Screen | None = None,
     ) -> None:
         self.store = store
         self.agent = agent
@@ -56,10 +64,15 @@ class Pipeline:
         self.metrics = metrics
         self.handled = handled
         self.on_reply = on_reply
+        self.screen = screen
 
     async def handle(self, chat_id: int, batch: list[Message]) -> None:
         """Handle the oldest command alone, or the run of plain messages before the next command."""
         chat = await inbox.get_chat(self.store, chat_id)
+        if self.screen is not None:
+            batch = await self.screen.screen(chat, batch)
+            if not batch:
+                return
         if self.commands.matches(batch[0].text):
             await self._command(chat, batch[0])
             return

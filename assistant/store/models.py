@@ -109,3 +109,7 @@ class Turn(SQLModel, table=True):
     prompt_tokens: int = 0
     eval_tokens: int = 0
     error: str | None = None
+
+
+# Tables of other parts, imported here so the metadata (and the migrations check) sees them.
+from assistant.store import pairing, sent  # noqa: E402, F401

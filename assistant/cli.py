@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 
 from aiohttp import web
 
-from assistant import doctor, logs
+from assistant import doctor, logs, pairing_cli
 from assistant.agent.model import OllamaModel
 from assistant.app import create_app, model_options
 from assistant.channels.console import ConsoleChannel, converse, stdin_lines
@@ -90,14 +90,19 @@ COMMANDS: dict[str, tuple[str, Callable[[Settings, argparse.Namespace], int]]] =
     "chat": ("talk to Hearth in this terminal", chat),
     "doctor": ("check the configuration, the database and the model", run_doctor),
     "pull": ("pull the configured model into Ollama", pull),
+    "pair": ("list, approve or revoke people who asked to talk to Hearth", pairing_cli.pair),
 }
+# Commands that take arguments of their own.
+ARGUMENTS: dict[str, Callable[[argparse.ArgumentParser], None]] = {"pair": pairing_cli.arguments}
 
 
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="hearth", description="A self-hosted personal assistant.")
     sub = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (summary, _) in COMMANDS.items():
-        sub.add_parser(name, help=summary, description=summary)
+        command = sub.add_parser(name, help=summary, description=summary)
+        if name in ARGUMENTS:
+            ARGUMENTS[name](command)
     return root
 
 

@@ -25,6 +25,8 @@ logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 HISTORY_LIMIT = 200
+# Messages the model must not see again: still pending, or refused or rate-limited by access control.
+NOT_HISTORY = frozenset({"accepted", "refused", "limited"})
 MODEL_DOWN = (
     "The assistant's model is not available right now. "
     "I have your message and will answer as soon as it is back."
@@ -92,7 +94,7 @@ class Pipeline:
     async def _input(self, chat: Chat, group: list[Message], now: datetime) -> TurnInput:
         assert chat.id is not None
         found = await views.entries(self.store, chat.id, chat.history_from_at, HISTORY_LIMIT)
-        history = [e for e in found if e.status != "accepted" and not e.notice]
+        history = [e for e in found if e.status not in NOT_HISTORY and not e.notice]
         return TurnInput(history, [m.text for m in group], self._context(chat, now))
 
     async def _agent(self, chat: Chat, group: list[Message]) -> None:

@@ -58,7 +58,9 @@ def twilio_config(settings: Settings) -> TwilioConfig | None:
         raise SettingsError(
             "the Twilio channel is half configured: set HEARTH_TWILIO_SMS_FROM or HEARTH_TWILIO_WHATSAPP_FROM"
         )
-    values = {f.name: _value(settings, f"twilio_{f.name}") for f in fields(TwilioConfig)}
+    values = {
+        f.name: _value(settings, f"twilio_{f.name}") for f in fields(TwilioConfig) if f.name != "public_url"
+    }
     values["public_url"] = settings.public_url
     return TwilioConfig(**values)  # type: ignore[arg-type]
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import io
 import dataclasses
+import io
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -146,7 +146,7 @@ async def test_status_callbacks_update_the_reply(wa: AppClient, graph: GraphFake
 async def until_reply(client: AppClient, check: Any, timeout_s: float = 5) -> Reply:
     async with asyncio.timeout(timeout_s):
         while True:
-            found = [r for r in await rows(client, Reply) if check(r)]
+            found: list[Reply] = [r for r in await rows(client, Reply) if check(r)]
             if found:
                 return found[0]
             await asyncio.sleep(0.02)
@@ -231,7 +231,7 @@ async def test_media_gets_a_short_specific_reply(
     await post_whatsapp(wa, wa_body(wa_message("after")))
     await until(lambda: any(t.endswith("after") for t in texts(graph)))
     replies = [t for t in texts(graph) if not t.endswith("after")]
-    assert [r[: len(expected)] for r in replies] == ([] if expected is None else [expected])
+    assert [r[: len(expected or "")] for r in replies] == ([] if expected is None else [expected])
     assert all("MEDIA" not in str(r) for r in fake.chat_requests)
     stored = await rows(wa, Message)
     assert stored[0].kind == "media"

@@ -8,7 +8,7 @@ from dataclasses import dataclass, fields
 from aiohttp import web
 
 from assistant.access import Gate, Starting, policy_from
-from assistant.channels import Channel, twilio, whatsapp
+from assistant.channels import Channel, twilio, webhook, whatsapp
 from assistant.channels.twilio import TwilioChannel, TwilioConfig
 from assistant.channels.whatsapp import WhatsAppChannel, WhatsAppConfig
 from assistant.errors import SettingsError
@@ -85,6 +85,7 @@ class Providers:
     def setup(self, app: web.Application) -> None:
         """Add the enabled channels' webhook routes and state; call before the app starts."""
         app[PROVIDERS] = self
+        webhook.setup(app)
         if self.whatsapp is not None:
             whatsapp.setup(app, self.whatsapp)
         if self.twilio is not None:

@@ -10,11 +10,13 @@ from aiohttp import web
 from assistant.channels.base import StatusUpdate
 from assistant.channels.window import needs_template
 from assistant.keys import CLOCK, METRICS, ROUTER, SENDER, STORE
-from assistant.store import inbox, sent
+from assistant.store import sent
+from assistant.store.batch import AcceptBatcher
 from assistant.types import Inbound
 
 logger = logging.getLogger(__name__)
 
+BATCHER = web.AppKey("accept_batcher", AcceptBatcher)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -22,7 +24,7 @@ async def accept(app: web.Application, inbounds: Sequence[Inbound]) -> None:
     """Store every message in one transaction, then wake the router for the new ones."""
     if not inbounds:
         return
-    accepted = await inbox.accept(app[STORE], inbounds, app[CLOCK]())
+    accepted = await app[BATCHER].accept(inbounds, app[CLOCK]())
     for item in accepted:
         if item.new:
             app[METRICS].accepted.inc()
@@ -51,6 +53,11 @@ def _error(update: StatusUpdate) -> str | None:
     if update.error_code is None and update.error_title is None:
         return None
     return f"{update.error_code or '?'}: {update.error_title or 'no reason given'}"
+
+
+def setup(app: web.Application) -> None:
+    """Give the webhooks one group-commit batcher over the app's store."""
+    app[BATCHER] = AcceptBatcher(lambda: app[STORE])
 
 
 def guarded(name: str, handler: Handler) -> Handler:

@@ -1,0 +1,136 @@
+"""Group commit for the inbox: messages accepted at the same moment share one transaction."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from assistant.store.inbox import Accepted
+from assistant.store.models import Chat, Message
+from assistant.store.store import Store
+from assistant.types import Inbound
+
+Item = tuple[Inbound, datetime]
+MAX_BATCH = 1000
+
+
+CHAT = Chat.__table__  # type: ignore[attr-defined]
+MESSAGE = Message.__table__  # type: ignore[attr-defined]
+# Core statements on the transaction's connection: the ORM's per-row bookkeeping is most of the cost.
+_SET_LAST_INBOUND = (
+    update(CHAT).where(CHAT.c.id == bindparam("chat_id")).values(last_inbound_at=bindparam("at"))
+)
+
+
+async def _chat_ids(conn: AsyncConnection, items: Sequence[Item]) -> dict[tuple[str, str], int]:
+    """Chat ids for every (channel, address) in `items`, creating the missing chats."""
+    wanted = {(i.channel, str(i.sender)): now for i, now in items}
+    addresses = {address for _, address in wanted}
+    query = select(CHAT.c.channel, CHAT.c.address, CHAT.c.id).where(CHAT.c.address.in_(addresses))
+    found: dict[tuple[str, str], int] = {
+        (c, a): i for c, a, i in await conn.execute(query) if (c, a) in wanted
+    }
+    missing = [
+        {"channel": c, "address": a, "created_at": now}
+        for (c, a), now in wanted.items()
+        if (c, a) not in found
+    ]
+    if missing:
+        made = await conn.execute(insert(CHAT).returning(CHAT.c.id, sort_by_parameter_order=True), missing)
+        keys = [key for key in wanted if key not in found]
+        found.update({key: row[0] for key, row in zip(keys, made, strict=True)})
+    return found
+
+
+async def _existing(conn: AsyncConnection, items: Sequence[Item]) -> dict[tuple[str, str], int]:
+    ids = {i.provider_id for i, _ in items}
+    query = select(MESSAGE.c.channel, MESSAGE.c.provider_id, MESSAGE.c.id).where(
+        MESSAGE.c.provider_id.in_(ids)
+    )
+    return {(c, p): i for c, p, i in await conn.execute(query)}
+
+
+def _row(inbound: Inbound, chat_id: int, now: datetime) -> dict[str, object]:
+    return {
+        "chat_id": chat_id,
+        "channel": inbound.channel,
+        "provider_id": inbound.provider_id,
+        "kind": inbound.kind,
+        "text": inbound.text,
+        "meta": dict(inbound.meta),
+        "status": "accepted",
+        "attempts": 0,
+        "created_at": now,
+    }
+
+
+async def accept_many(conn: AsyncConnection, items: Sequence[Item]) -> list[Accepted]:
+    """The same as `inbox.accept` for many messages at once, in a handful of statements."""
+    chats = await _chat_ids(conn, items)
+    known = await _existing(conn, items)
+    fresh: dict[tuple[str, str], tuple[Inbound, datetime]] = {}
+    for inbound, now in items:
+        key = (inbound.channel, inbound.provider_id)
+        if key not in known and key not in fresh:
+            fresh[key] = (inbound, now)
+    rows = [_row(i, chats[(i.channel, str(i.sender))], now) for i, now in fresh.values()]
+    if rows:
+        made = await conn.execute(insert(MESSAGE).returning(MESSAGE.c.id, sort_by_parameter_order=True), rows)
+        new_ids = {key: row[0] for key, row in zip(fresh, made, strict=True)}
+        last = {
+            chats[(i.channel, str(i.sender))]: i.received_at for i, _ in fresh.values() if i.kind != "job"
+        }
+        if last:
+            await conn.execute(_SET_LAST_INBOUND, [{"chat_id": c, "at": at} for c, at in last.items()])
+    else:
+        new_ids = {}
+    results, seen = [], set()
+    for inbound, _ in items:
+        key = (inbound.channel, inbound.provider_id)
+        chat_id = chats[(inbound.channel, str(inbound.sender))]
+        new = key in new_ids and key not in seen
+        seen.add(key)
+        results.append(Accepted(new_ids.get(key) or known[key], chat_id, new))
+    return results
+
+
+class AcceptBatcher:
+    """Collects the accepts that arrive while a transaction is being written and commits them
+    together in the next one: one commit serves many webhook requests under load, and a lone
+    request still goes straight through."""
+
+    def __init__(self, store: Callable[[], Store]) -> None:
+        self.store = store
+        self._queue: list[tuple[Sequence[Item], asyncio.Future[list[Accepted]]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def accept(self, inbounds: Sequence[Inbound], now: datetime) -> list[Accepted]:
+        """Store `inbounds` durably (with whatever else is waiting); what became of each."""
+        future: asyncio.Future[list[Accepted]] = asyncio.get_running_loop().create_future()
+        self._queue.append(([(i, now) for i in inbounds], future))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write(), name="inbox-group-commit")
+        return await asyncio.shield(future)
+
+    async def _write(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+            items = [item for items, _ in batch for item in items]
+            try:
+                async with self.store().write() as session:
+                    results = await accept_many(await session.connection(), items)
+            except Exception as exc:
+                for _, future in batch:
+                    with contextlib.suppress(asyncio.InvalidStateError):
+                        future.set_exception(exc)
+                continue
+            start = 0
+            for items_of, future in batch:
+                if not future.done():
+                    future.set_result(results[start : start + len(items_of)])
+                start += len(items_of)

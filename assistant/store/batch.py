@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import bindparam, insert, select, update
@@ -27,9 +27,15 @@ _SET_LAST_INBOUND = (
 )
 
 
-async def _chat_ids(conn: AsyncConnection, items: Sequence[Item]) -> dict[tuple[str, str], int]:
-    """Chat ids for every (channel, address) in `items`, creating the missing chats."""
+async def _chat_ids(
+    conn: AsyncConnection, items: Sequence[Item], known: Mapping[tuple[str, str], int]
+) -> dict[tuple[str, str], int]:
+    """Chat ids for every (channel, address) in `items`, creating the missing chats; `known` ids
+    (chats are never deleted) save the look-up."""
     wanted = {(i.channel, str(i.sender)): now for i, now in items}
+    cached = {key: known[key] for key in wanted if key in known}
+    if len(cached) == len(wanted):
+        return cached
     addresses = {address for _, address in wanted}
     query = select(CHAT.c.channel, CHAT.c.address, CHAT.c.id).where(CHAT.c.address.in_(addresses))
     found: dict[tuple[str, str], int] = {
@@ -41,9 +47,10 @@ async def _chat_ids(conn: AsyncConnection, items: Sequence[Item]) -> dict[tuple[
         if (c, a) not in found
     ]
     if missing:
-        made = await conn.execute(insert(CHAT).returning(CHAT.c.id, sort_by_parameter_order=True), missing)
-        keys = [key for key in wanted if key not in found]
-        found.update({key: row[0] for key, row in zip(keys, made, strict=True)})
+        # Plain executemany, then read back: RETURNING with many rows costs a round trip per row.
+        await conn.execute(insert(CHAT), missing)
+        made = await conn.execute(query.where(CHAT.c.address.in_([m["address"] for m in missing])))
+        found.update({(c, a): i for c, a, i in made if (c, a) in wanted})
     return found
 
 
@@ -69,9 +76,11 @@ def _row(inbound: Inbound, chat_id: int, now: datetime) -> dict[str, object]:
     }
 
 
-async def accept_many(conn: AsyncConnection, items: Sequence[Item]) -> list[Accepted]:
+async def accept_many(
+    conn: AsyncConnection, items: Sequence[Item], chat_ids: Mapping[tuple[str, str], int] | None = None
+) -> list[Accepted]:
     """The same as `inbox.accept` for many messages at once, in a handful of statements."""
-    chats = await _chat_ids(conn, items)
+    chats = await _chat_ids(conn, items, chat_ids or {})
     known = await _existing(conn, items)
     fresh: dict[tuple[str, str], tuple[Inbound, datetime]] = {}
     for inbound, now in items:
@@ -80,8 +89,8 @@ async def accept_many(conn: AsyncConnection, items: Sequence[Item]) -> list[Acce
             fresh[key] = (inbound, now)
     rows = [_row(i, chats[(i.channel, str(i.sender))], now) for i, now in fresh.values()]
     if rows:
-        made = await conn.execute(insert(MESSAGE).returning(MESSAGE.c.id, sort_by_parameter_order=True), rows)
-        new_ids = {key: row[0] for key, row in zip(fresh, made, strict=True)}
+        await conn.execute(insert(MESSAGE), rows)
+        new_ids = await _existing(conn, list(fresh.values()))
         last = {
             chats[(i.channel, str(i.sender))]: i.received_at for i, _ in fresh.values() if i.kind != "job"
         }
@@ -108,6 +117,7 @@ class AcceptBatcher:
         self.store = store
         self._queue: list[tuple[Sequence[Item], asyncio.Future[list[Accepted]]]] = []
         self._writer: asyncio.Task[None] | None = None
+        self._chat_ids: dict[tuple[str, str], int] = {}
 
     async def accept(self, inbounds: Sequence[Inbound], now: datetime) -> list[Accepted]:
         """Store `inbounds` durably (with whatever else is waiting); what became of each."""
@@ -122,13 +132,17 @@ class AcceptBatcher:
             batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
             items = [item for items, _ in batch for item in items]
             try:
-                async with self.store().write() as session:
-                    results = await accept_many(await session.connection(), items)
+                async with self.store().write(urgent=True) as session:
+                    results = await accept_many(await session.connection(), items, self._chat_ids)
             except Exception as exc:
                 for _, future in batch:
                     with contextlib.suppress(asyncio.InvalidStateError):
                         future.set_exception(exc)
                 continue
+            # Only committed chats are remembered.
+            self._chat_ids.update(
+                ((i.channel, str(i.sender)), r.chat_id) for (i, _), r in zip(items, results, strict=True)
+            )
             start = 0
             for items_of, future in batch:
                 if not future.done():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -11,6 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from assistant.store.db import create_engine, sessionmaker
 from assistant.store.migrate import migrate
+from assistant.store.writelock import WriteLock
 
 
 class Store:
@@ -20,7 +20,7 @@ class Store:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine)
-        self._write_lock = asyncio.Lock()
+        self._write_lock = WriteLock()
 
     @classmethod
     async def open(cls, url: str) -> Store:
@@ -38,7 +38,8 @@ class Store:
             yield session
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncSession]:
-        """One transaction, committed when the block ends without an exception."""
-        async with self._write_lock, self._sessions() as session, session.begin():
+    async def write(self, *, urgent: bool = False) -> AsyncIterator[AsyncSession]:
+        """One transaction, committed when the block ends without an exception; `urgent` writers
+        (a webhook waiting to acknowledge) go before those already queued."""
+        async with self._write_lock.hold(urgent=urgent), self._sessions() as session, session.begin():
             yield session

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -34,6 +35,15 @@ from tests.fakes.ollama import FakeOllama
 from tests.process import Server, free_port, hearth_env
 
 SENDERS = 20
+
+
+CPUS = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+
+
+def pin(index: int) -> None:
+    """Run this thread, and the processes it starts from now on, on one CPU (when there are two)."""
+    if len(CPUS) >= 2:
+        os.sched_setaffinity(0, {CPUS[index]})
 
 
 @dataclass(frozen=True)
@@ -111,14 +121,19 @@ async def run(count: int, connections: int) -> dict[str, float | int]:
                 HEARTH_LOG_LEVEL="error",
             )
             server = Server(env, Path(tmp))
+            # The server under test on one CPU, the load generator on the other, for both servers.
+            pin(1)
             await server.start()
+            pin(0)
             try:
                 hook = f"{server.url}/webhooks/whatsapp"
                 await load(hook, warmup, connections)
                 hearth = await load(hook, measured, connections)
             finally:
                 await server.stop()
+        pin(1)
         proc, url = await bare_server()
+        pin(0)
         try:
             await load(f"{url}/webhooks/whatsapp", warmup, connections)
             bare = await load(f"{url}/webhooks/whatsapp", measured, connections)

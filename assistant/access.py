@@ -92,16 +92,18 @@ class Gate:
         if chat.channel not in PROVIDER_CHANNELS:
             self.owner_chats.add(chat.id)
             return batch
-        addresses = sender_addresses(chat, batch)
+        people = [m for m in batch if m.kind != "job"]
+        if not people:
+            return batch  # jobs were scheduled by someone who had access at the time
+        addresses = sender_addresses(chat, people)
         if is_owner(addresses, self.policy.owners):
             self.owner_chats.add(chat.id)
         elif not await pairing.approved(self.store, addresses):
-            await self._stranger(chat, batch, addresses)
-            return []
-        passed = await self._rate_limit(chat, batch)
-        passed = await self._media(chat, passed)
-        if passed and chat.channel in self.starting:
-            await self.starting[chat.channel](passed[-1])
+            await self._stranger(chat, people, addresses)
+            return [m for m in batch if m.kind == "job"]
+        passed = await self._media(chat, await self._rate_limit(chat, batch))
+        if chat.channel in self.starting and (latest := [m for m in passed if m.kind != "job"]):
+            await self.starting[chat.channel](latest[-1])
         return passed
 
     async def _stranger(self, chat: Chat, batch: list[Message], addresses: Sequence[str]) -> None:

@@ -11,8 +11,11 @@ import pytest
 
 from assistant.access import first_of_runs, over_limit, sender_addresses
 from assistant.app import create_app
+from assistant.keys import ROUTER, STORE
 from assistant.settings import Settings
+from assistant.store import inbox
 from assistant.store.models import Chat, Message
+from assistant.types import Address, Inbound
 from tests.channels.webhooks import OWNER_WA, post_whatsapp, until, wa_body, wa_message, whatsapp_settings
 from tests.conftest import AppClient, MakeClient
 from tests.fakes.graph import GraphFake
@@ -183,3 +186,18 @@ async def test_the_pair_command_lists_approves_and_revokes(
     await until(lambda: "echo: in?" in to(graph, "DE.77001122"))
     result = await run_hearth("pair", "revoke", "whatsapp:DE.77001122", env=env, cwd=tmp_path)
     assert result[:2] == (0, "revoked whatsapp:DE.77001122\n")
+
+
+async def test_a_job_in_a_chat_keyed_by_user_id_needs_no_pairing(
+    aiohttp_client: MakeClient, settings: Settings, graph: GraphFake
+) -> None:
+    client = await start(aiohttp_client, settings, graph)
+    now = datetime.now(UTC)
+    await say(client, "hi")
+    await until(lambda: to(graph, "US.1") == ["echo: hi"])
+    job = Inbound("whatsapp", "job-1", Address("whatsapp", "US.1"), "water the plants", now, "job")
+    [accepted] = await inbox.accept(client.app[STORE], [job], now)
+    client.app[ROUTER].notify(accepted.chat_id)
+    await until(lambda: len(to(graph, "US.1")) == 2)
+    assert "water the plants" in to(graph, "US.1")[1]
+    assert len(graph.read) == 1  # a job is not marked read

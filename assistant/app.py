@@ -15,7 +15,7 @@ from assistant.agent.memory_app import memory_ctx
 from assistant.agent.model import ModelInfo, ModelOptions, OllamaModel
 from assistant.agent.tools import ToolRegistry
 from assistant.agent.turn import Agent
-from assistant.channels import Channel, api
+from assistant.channels import Channel, api, providers
 from assistant.commands import CommandContext, Commands
 from assistant.delivery import Sender
 from assistant.errors import ModelMissing, ModelUnavailable
@@ -44,7 +44,7 @@ from assistant.sandbox.config import SandboxConfig
 from assistant.sandbox.service import sandbox_context
 from assistant.settings import Settings
 from assistant.signals import Handled
-from assistant.store import inbox, views
+from assistant.store import inbox, sent, views
 from assistant.store.models import utcnow
 from assistant.store.store import Store
 from assistant.swarm_app import after_turn, status_lines, swarm_ctx
@@ -104,6 +104,10 @@ async def model_ctx(app: web.Application) -> AsyncIterator[None]:
     await model.close()
 
 
+def _failure_line(failure: str | None) -> str:
+    return f"\nLast failed reply: {failure}" if failure else ""
+
+
 def _core_commands(app: web.Application) -> None:
     commands = app[COMMANDS]
 
@@ -118,7 +122,7 @@ def _core_commands(app: web.Application) -> None:
             f"Model: {app[MODEL].name}\nWaiting messages: {counts.pending_messages}\n"
             f"Turns in flight: {app[ROUTER].in_flight}\nReplies to send: {counts.pending_replies}\n"
             f"Up for: {uptime_s // 3600}h {uptime_s % 3600 // 60}m\n" + "\n".join(status_lines(app))
-        )
+        ) + _failure_line(await sent.last_failure(app[STORE]))
 
     commands.add("reset", "forget this chat's history", reset)
     commands.add("status", "model, queue and uptime", status)
@@ -128,7 +132,9 @@ async def core_ctx(app: web.Application) -> AsyncIterator[None]:
     """The outbox sender, the agent, the pipeline and the router; drained on the way out."""
     settings, store, clock = app[SETTINGS], app[STORE], app[CLOCK]
     channels: dict[str, Channel] = app[CHANNELS]
-    sender = Sender(store, channels, clock, app[METRICS], settings.send_retry_s)
+    sender = Sender(store, channels, clock, app[METRICS], settings.send_retry_s, settings.reply_max_age_s)
+    gate = providers.gate(app, sender.wake)
+    gate.add_commands(app[COMMANDS])
     agent = Agent(
         app[MEMORY].model,
         app[TOOLS],
@@ -148,6 +154,7 @@ async def core_ctx(app: web.Application) -> AsyncIterator[None]:
         on_reply=sender.wake,
         listeners=[functools.partial(after_turn, store), app[JOBS].outcome],
         memory=app[MEMORY],
+        screen=gate,
     )
     app[SENDER] = sender
     app[ROUTER] = Router(store, pipeline.handle, settings.max_concurrent_turns, clock)
@@ -205,12 +212,24 @@ def create_app(
     app[SETTINGS], app[CLOCK], app[STARTED_AT] = settings, clock, clock()
     app[METRICS], app[HANDLED] = Metrics(), Handled()
     app[TOOLS], app[COMMANDS] = ToolRegistry([GetTime()]), Commands()
+    enabled = providers.Providers.from_settings(settings)
     by_name: dict[str, Channel] = {api.NAME: api.ApiChannel(), **{c.name: c for c in channels}}
-    app[CHANNELS] = by_name
+    app[CHANNELS] = {**{c.name: c for c in enabled.channels}, **by_name}
     skills = sandbox_context(sandbox_config(settings), app[TOOLS])
     app.cleanup_ctx.extend(
-        [store_ctx, skills, model_ctx, memory_ctx, jobs_ctx, swarm_ctx, core_ctx, scheduler_ctx]
+        [
+            store_ctx,
+            skills,
+            model_ctx,
+            memory_ctx,
+            jobs_ctx,
+            swarm_ctx,
+            *enabled.contexts,
+            core_ctx,
+            scheduler_ctx,
+        ]
     )
+    enabled.setup(app)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)

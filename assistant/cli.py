@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 
 from aiohttp import web
 
-from assistant import backup, doctor, init_cli, jobs_cli, logs, runs_cli, skills_cli
+from assistant import backup, doctor, init_cli, jobs_cli, logs, pairing_cli, runs_cli, skills_cli
 from assistant.agent.model import OllamaModel
 from assistant.app import create_app, model_options
 from assistant.channels.console import ConsoleChannel, converse, stdin_lines
@@ -96,6 +96,7 @@ COMMANDS: dict[str, tuple[str, Callable[[Settings, argparse.Namespace], int]]] =
     "init": ("write a .env: owners, providers, model and time zone", init_cli.run),
     "backup": ("copy the database and workspaces into one archive", backup.backup),
     "restore": ("put a backup archive back (Hearth must be stopped)", backup.restore),
+    "pair": ("list, approve or revoke people who asked to talk to Hearth", pairing_cli.pair),
 }
 # Subcommands that take arguments of their own.
 ARGUMENTS: dict[str, Callable[[argparse.ArgumentParser], None]] = {
@@ -105,6 +106,7 @@ ARGUMENTS: dict[str, Callable[[argparse.ArgumentParser], None]] = {
     "init": init_cli.arguments,
     "backup": backup.arguments,
     "restore": backup.arguments,
+    "pair": pairing_cli.arguments,
 }
 
 

@@ -44,8 +44,10 @@ class Sender:
         clock: Clock,
         metrics: Metrics,
         retry_s: float,
+        max_age_s: float = MAX_AGE.total_seconds(),
     ) -> None:
         self.store = store
+        self.max_age = timedelta(seconds=max_age_s)
         self.retry_s = retry_s
         self.channels = channels
         self.clock = clock
@@ -107,7 +109,7 @@ class Sender:
         assert row.reply.id is not None
         now = self.clock()
         reason = f"{exc.code}: {exc.reason}" if exc.code else exc.reason
-        too_old = now - row.reply.created_at > MAX_AGE
+        too_old = now - row.reply.created_at > self.max_age
         if not exc.retryable or too_old:
             logger.warning("reply %s failed for good: %s", row.reply.id, reason)
             await outbox.record(self.store, [outbox.failed(row.reply.id, attempts, reason)])

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import takewhile
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from assistant.agent.memory import Memory
@@ -26,6 +27,7 @@ logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 HISTORY_LIMIT = 200
+# Messages the model must not see again: still pending, or refused or rate-limited by access control.
 MODEL_DOWN = (
     "The assistant's model is not available right now. "
     "I have your message and will answer as soon as it is back."
@@ -46,6 +48,12 @@ class TurnEnd:
 Listener = Callable[[TurnEnd], Awaitable[None]]
 
 
+class Screen(Protocol):
+    """Runs before commands and the agent (access control); returns the messages that go on."""
+
+    async def screen(self, chat: Chat, batch: list[Message]) -> list[Message]: ...
+
+
 class Pipeline:
     """Decides what each batch of messages gets and records the outcome in one transaction."""
 
@@ -63,6 +71,7 @@ class Pipeline:
         on_reply: Callable[[], None],
         listeners: Sequence[Listener] = (),
         memory: Memory | None = None,
+        screen: Screen | None = None,
     ) -> None:
         self.store = store
         self.agent = agent
@@ -75,9 +84,14 @@ class Pipeline:
         self.on_reply = on_reply
         self.listeners = listeners
         self.memory = memory
+        self.screen = screen
 
     async def handle(self, chat: Chat, batch: list[Message]) -> None:
         """Handle the oldest command alone, or the run of plain messages before the next command."""
+        if self.screen is not None:
+            batch = await self.screen.screen(chat, batch)
+            if not batch:
+                return
         if self.commands.matches(batch[0].text):
             await self._command(chat, batch[0])
             return
@@ -101,9 +115,8 @@ class Pipeline:
             specs = self.agent.tools.specs() if self.agent.use_tools else []
             history, remembered = await self.memory.prepare(chat, new, context, specs)
             return TurnInput(history, new, context, remembered)
-        found = await views.entries(self.store, chat.id, chat.history_from_at, HISTORY_LIMIT)
-        history = [e for e in found if e.status != "accepted" and not e.notice]
-        return TurnInput(history, new, context)
+        after = views.After(chat.history_from_at)
+        return TurnInput(await views.history(self.store, chat.id, after, HISTORY_LIMIT), new, context)
 
     async def _agent(self, chat: Chat, group: list[Message]) -> None:
         started = self.clock()

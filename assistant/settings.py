@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from assistant.errors import SettingsError
 from assistant.sandbox.image import DEFAULT_BASE_IMAGE, SKILLS_DIR, WORKER_DIR
+from assistant.types import Address
 
 PREFIX = "HEARTH_"
 
@@ -78,6 +79,26 @@ class Settings:
     memory_max_facts: int = 30
     # self-hosting
     worker_dir: Path = WORKER_DIR
+    # channels: WhatsApp Cloud API, Twilio, and who may talk to Hearth
+    public_url: str | None = None
+    whatsapp_verify_token: Secret | None = None
+    whatsapp_app_secret: Secret | None = None
+    whatsapp_token: Secret | None = None
+    whatsapp_phone_number_id: str | None = None
+    whatsapp_api_url: str = "https://graph.facebook.com"
+    whatsapp_api_version: str = "v26.0"
+    whatsapp_template: str | None = None
+    whatsapp_template_language: str = "en_US"
+    twilio_account_sid: str | None = None
+    twilio_auth_token: Secret | None = None
+    twilio_sms_from: str | None = None
+    twilio_whatsapp_from: str | None = None
+    twilio_api_url: str = "https://api.twilio.com"
+    twilio_template_sid: str | None = None
+    owners: tuple[Address, ...] = ()
+    strangers: Literal["pairing", "ignore"] = "pairing"
+    rate_limit_per_min: int = 20
+    reply_max_age_s: float = 86400.0
 
     @property
     def sqlite_path(self) -> Path | None:
@@ -148,6 +169,15 @@ def _non_empty(raw: str) -> str:
     return raw.strip()
 
 
+def _secret(raw: str) -> Secret:
+    return Secret(_non_empty(raw))
+
+
+def _addresses(raw: str) -> tuple[Address, ...]:
+    """`whatsapp:+1555…, sms:+1555…` → addresses; a part without `kind:` is refused."""
+    return tuple(Address.parse(part) for part in raw.split(",") if part.strip())
+
+
 # Each parser raises ValueError for a bad value; the text after it says what is accepted.
 PARSERS: dict[str, tuple[Callable[[str], Any], str]] = {
     "data_dir": (lambda raw: Path(raw).expanduser(), "a directory path"),
@@ -191,6 +221,26 @@ PARSERS: dict[str, tuple[Callable[[str], Any], str]] = {
     "memory_max_facts": (_positive_int, "a whole number, at least 1"),
     # self-hosting
     "worker_dir": (lambda raw: Path(raw).expanduser(), "the directory holding the worker's Dockerfile"),
+    # channels
+    "public_url": (_url, "the https:// URL the providers call Hearth at"),
+    "whatsapp_verify_token": (_secret, "the verify token entered at Meta"),
+    "whatsapp_app_secret": (_secret, "the Meta app secret"),
+    "whatsapp_token": (_secret, "a WhatsApp Cloud API access token"),
+    "whatsapp_phone_number_id": (_non_empty, "the business phone number id"),
+    "whatsapp_api_url": (_url, "an http:// or https:// URL"),
+    "whatsapp_api_version": (_non_empty, "a Graph API version such as v26.0"),
+    "whatsapp_template": (_non_empty, "the name of an approved template"),
+    "whatsapp_template_language": (_non_empty, "a template language code such as en_US"),
+    "twilio_account_sid": (_non_empty, "a Twilio account SID (AC…)"),
+    "twilio_auth_token": (_secret, "the Twilio auth token"),
+    "twilio_sms_from": (_non_empty, "a Twilio phone number such as +15551234567"),
+    "twilio_whatsapp_from": (_non_empty, "a WhatsApp-enabled Twilio number such as +14155238886"),
+    "twilio_api_url": (_url, "an http:// or https:// URL"),
+    "twilio_template_sid": (_non_empty, "a content template SID (HX…)"),
+    "owners": (_addresses, "comma-separated addresses such as whatsapp:+15551234567,sms:+15551234567"),
+    "strangers": (_choice("pairing", "ignore"), "pairing or ignore"),
+    "rate_limit_per_min": (_positive_int, "a whole number of messages, at least 1"),
+    "reply_max_age_s": (_positive_float, "a number of seconds above 0"),
 }
 
 

@@ -13,7 +13,9 @@ from aiohttp.test_utils import TestClient
 
 from assistant.app import create_app
 from assistant.settings import Secret, Settings
+from tests.fakes.graph import GraphFake
 from tests.fakes.ollama import FakeOllama
+from tests.fakes.twilio import TwilioFake
 
 TOKEN = "test-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -55,3 +57,17 @@ async def make_client(aiohttp_client: MakeClient, settings: Settings) -> MakeCli
 @pytest.fixture
 async def client(make_client: MakeClient) -> AppClient:
     return await make_client()
+
+
+@pytest.fixture
+async def graph() -> AsyncIterator[GraphFake]:
+    """A fake Graph API whose token is "test-token"."""
+    async with GraphFake(token="test-token") as server:
+        yield server
+
+
+@pytest.fixture
+async def twilio_api() -> AsyncIterator[TwilioFake]:
+    """A fake Twilio REST API with the fake's default account and token."""
+    async with TwilioFake() as server:
+        yield server

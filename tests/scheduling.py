@@ -105,7 +105,7 @@ class Harness:
 
 
 async def open_store(path: Path) -> Store:
-    return await Store.open(f"sqlite+aiosqlite:///{path}")
+    return await Store.open(f"sqlite:///{path}")
 
 
 async def replies(store: Store, chat_id: int) -> list[Reply]:

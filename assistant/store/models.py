@@ -115,4 +115,6 @@ class Turn(SQLModel, table=True):
 # themselves with the metadata on import.
 from assistant.store import jobs as _jobs  # noqa: E402, F401
 from assistant.store import memory as _memory  # noqa: E402, F401
+from assistant.store import pairing as _pairing  # noqa: E402, F401
 from assistant.store import runs as _runs  # noqa: E402, F401
+from assistant.store import sent as _sent  # noqa: E402, F401

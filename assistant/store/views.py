@@ -60,9 +60,25 @@ def _is_notice(reply: Reply) -> bool:
     return reply.meta.get("kind") == "notice"
 
 
-def _entries(session: Session, chat_id: int, since: datetime | None, limit: int | None) -> list[Entry]:
-    messages = select(Message).where(Message.chat_id == chat_id, Message.kind != "job")
-    replies = select(Reply).where(Reply.chat_id == chat_id)
+@dataclass(frozen=True)
+class After:
+    """Where a chat's history starts: after a /reset, and after what a summary already covers."""
+
+    at: datetime | None = None
+    message_id: int = 0
+    reply_id: int = 0
+
+
+# Messages the model never sees: not yet answered, or refused by access control or the rate limit.
+NOT_HISTORY = frozenset({"accepted", "refused", "limited"})
+
+
+def _entries(session: Session, chat_id: int, after: After, limit: int | None) -> list[Entry]:
+    messages = select(Message).where(
+        Message.chat_id == chat_id, Message.kind != "job", col(Message.id) > after.message_id
+    )
+    replies = select(Reply).where(Reply.chat_id == chat_id, col(Reply.id) > after.reply_id)
+    since = after.at
     if since is not None:
         messages = messages.where(col(Message.created_at) > since)
         replies = replies.where(col(Reply.created_at) > since)
@@ -81,7 +97,13 @@ async def entries(
     store: Store, chat_id: int, since: datetime | None = None, limit: int | None = None
 ) -> list[Entry]:
     """The chat's messages and replies in the order they were written, the newest `limit` of each."""
-    return await store.read(lambda s: _entries(s, chat_id, since, limit))
+    return await store.read(lambda s: _entries(s, chat_id, After(since), limit))
+
+
+async def history(store: Store, chat_id: int, after: After, limit: int) -> list[Entry]:
+    """What the model may see of a chat's past: answered messages and real replies (no notices)."""
+    found = await store.read(lambda s: _entries(s, chat_id, after, limit))
+    return [e for e in found if e.status not in NOT_HISTORY and not e.notice]
 
 
 def _counts(session: Session) -> Counts:

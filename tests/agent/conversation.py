@@ -52,7 +52,7 @@ class Conversation:
 @asynccontextmanager
 async def conversation(settings: Settings, data_dir: Path) -> AsyncIterator[Conversation]:
     """The store, model, memory, agent and pipeline wired the way the app wires them."""
-    settings = dataclasses.replace(settings, database_url=f"sqlite+aiosqlite:///{data_dir / 'c.db'}")
+    settings = dataclasses.replace(settings, database_url=f"sqlite:///{data_dir / 'c.db'}")
     store = await Store.open(settings.database_url)
     model = OllamaModel(model_options(settings))
     memory, embedder = make_memory(settings, store, model)

@@ -76,7 +76,7 @@ async def rig(tmp_path: Path, fake: FakeOllama) -> AsyncIterator[Rig]:
     team = TeamResponder()
     fake.responder = team
     fake.models["small:1b"] = ["completion", "tools"]
-    store = await Store.open(f"sqlite+aiosqlite:///{tmp_path / 'h.db'}")
+    store = await Store.open(f"sqlite:///{tmp_path / 'h.db'}")
     async with store.transaction() as session:
         session.add(Chat(channel="api", address="api:anna"))
     main = OllamaModel(model_options(Settings(ollama_url=fake.url)))

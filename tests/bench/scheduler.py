@@ -120,7 +120,7 @@ def percentile(values: list[float], share: float) -> float:
 
 async def run(chats: int, jobs: int, probes: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite+aiosqlite:///{tmp}/hearth.db"
+        url = f"sqlite:///{tmp}/hearth.db"
         fill_started = time.perf_counter()
         await fill(url, chats, jobs, probes, datetime.now(UTC) + timedelta(seconds=60))
         fill_s = time.perf_counter() - fill_started

@@ -99,7 +99,7 @@ async def measure(store: Store, model: OllamaModel, fake: FakeOllama) -> list[di
 
 async def main() -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as folder:
-        store = await Store.open(f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}")
+        store = await Store.open(f"sqlite:///{Path(folder) / 'bench.db'}")
         async with store.transaction() as session:
             session.add(Chat(channel="api", address="api:bench"))
         async with FakeOllama(delay_s=PER_CALL_S) as fake:

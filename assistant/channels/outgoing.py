@@ -1,0 +1,90 @@
+"""Delivering one reply through a provider: the 24-hour window, split parts, the template path."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from assistant.channels.base import SendError, TextSender
+from assistant.channels.split import send_split
+from assistant.channels.window import delivery_for
+from assistant.store import sent
+from assistant.store.store import Store
+from assistant.types import Address, Outbound
+
+logger = logging.getLogger(__name__)
+
+SendTemplate = Callable[[Address, str], Awaitable[str]]
+Clock = Callable[[], datetime]
+OUTSIDE_WINDOW = "outside_window"
+
+
+def outside_window(code: str | None = None) -> SendError:
+    reason = "the person has not written in 24 hours and no WhatsApp template is configured"
+    return SendError(reason, retryable=False, code=code or OUTSIDE_WINDOW)
+
+
+class _Recording:
+    """A TextSender that writes down each part the provider accepted before sending the next."""
+
+    def __init__(self, outgoing: Outgoing, inner: TextSender, reply_id: int, skip: int) -> None:
+        self.limit = inner.limit
+        self._outgoing, self._inner = outgoing, inner
+        self._reply_id, self._next_part = reply_id, skip
+
+    async def send_text(self, to: Address, text: str) -> str:
+        provider_id = await self._inner.send_text(to, text)
+        self._next_part += 1
+        await self._outgoing.record(self._reply_id, provider_id, self._next_part)
+        return provider_id
+
+
+class Outgoing:
+    """Sends replies for one channel. Each accepted part is recorded at once, so a retry (or a
+    restart) resumes with the first part the provider has not taken: nothing is sent twice that
+    we could have known was sent."""
+
+    def __init__(
+        self, name: str, store: Store, text: TextSender, template: SendTemplate | None, clock: Clock
+    ) -> None:
+        self.name, self.store, self.text, self.template, self.clock = name, store, text, template, clock
+
+    async def record(self, reply_id: int, provider_id: str, parts_sent: int, **meta: str) -> None:
+        await sent.record_part(self.store, self.name, reply_id, provider_id, parts_sent, self.clock(), meta)
+
+    async def send(self, reply: Outbound) -> str | None:
+        """Deliver `reply` as text or template; return the provider id of its last part."""
+        found = await sent.reply_context(self.store, reply.reply_id)
+        if found is None:
+            raise SendError("the reply is no longer stored", retryable=False)
+        row, chat = found
+        parts_sent = int(row.meta.get("parts_sent", "0") or 0)
+        if row.meta.get("via") == "template":
+            return row.provider_id if parts_sent else await self._template(reply)
+        mode = delivery_for(reply.to, chat.last_inbound_at, self.clock(), has_template=bool(self.template))
+        if mode == "outside_window":
+            raise outside_window()
+        if mode == "template":
+            return await self._template(reply)
+        return await self._text(reply, parts_sent, row.provider_id)
+
+    async def _text(self, reply: Outbound, skip: int, last_id: str | None) -> str | None:
+        try:
+            ids = await send_split(
+                _Recording(self, self.text, reply.reply_id, skip), reply.to, reply.text, skip=skip
+            )
+        except SendError as exc:
+            if not exc.template_needed:
+                raise
+            if self.template is None:
+                raise outside_window(exc.code) from exc
+            logger.info("reply %s refused outside the window; sending it as a template", reply.reply_id)
+            return await self._template(reply)
+        return ids[-1] if ids else last_id
+
+    async def _template(self, reply: Outbound) -> str:
+        assert self.template is not None
+        provider_id = await self.template(reply.to, reply.text)
+        await self.record(reply.reply_id, provider_id, 1, via="template")
+        return provider_id

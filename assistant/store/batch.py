@@ -1,0 +1,154 @@
+"""Group commit for the inbox: messages accepted at the same moment share one transaction."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from functools import partial
+
+from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlmodel import Session
+
+from assistant.store.inbox import Accepted
+from assistant.store.models import Chat, Message
+from assistant.store.store import Store
+from assistant.types import Inbound
+
+Item = tuple[Inbound, datetime]
+MAX_BATCH = 1000
+
+
+CHAT = Chat.__table__  # type: ignore[attr-defined]
+MESSAGE = Message.__table__  # type: ignore[attr-defined]
+# Core statements on the transaction's connection: the ORM's per-row bookkeeping is most of the cost.
+_SET_LAST_INBOUND = (
+    update(CHAT).where(CHAT.c.id == bindparam("chat_id")).values(last_inbound_at=bindparam("at"))
+)
+
+
+def _chat_ids(
+    conn: Connection, items: Sequence[Item], known: Mapping[tuple[str, str], int]
+) -> dict[tuple[str, str], int]:
+    """Chat ids for every (channel, address) in `items`, creating the missing chats; `known` ids
+    (chats are never deleted) save the look-up."""
+    wanted = {(i.channel, str(i.sender)): now for i, now in items}
+    cached = {key: known[key] for key in wanted if key in known}
+    if len(cached) == len(wanted):
+        return cached
+    addresses = {address for _, address in wanted}
+    query = select(CHAT.c.channel, CHAT.c.address, CHAT.c.id).where(CHAT.c.address.in_(addresses))
+    found: dict[tuple[str, str], int] = {(c, a): i for c, a, i in conn.execute(query) if (c, a) in wanted}
+    missing = [
+        {"channel": c, "address": a, "created_at": now}
+        for (c, a), now in wanted.items()
+        if (c, a) not in found
+    ]
+    if missing:
+        # Plain executemany, then read back: RETURNING with many rows costs a round trip per row.
+        conn.execute(insert(CHAT), missing)
+        made = conn.execute(query.where(CHAT.c.address.in_([m["address"] for m in missing])))
+        found.update({(c, a): i for c, a, i in made if (c, a) in wanted})
+    return found
+
+
+def _existing(conn: Connection, items: Sequence[Item]) -> dict[tuple[str, str], int]:
+    ids = {i.provider_id for i, _ in items}
+    query = select(MESSAGE.c.channel, MESSAGE.c.provider_id, MESSAGE.c.id).where(
+        MESSAGE.c.provider_id.in_(ids)
+    )
+    return {(c, p): i for c, p, i in conn.execute(query)}
+
+
+def _row(inbound: Inbound, chat_id: int, now: datetime) -> dict[str, object]:
+    return {
+        "chat_id": chat_id,
+        "channel": inbound.channel,
+        "provider_id": inbound.provider_id,
+        "kind": inbound.kind,
+        "text": inbound.text,
+        "meta": dict(inbound.meta),
+        "status": "accepted",
+        "attempts": 0,
+        "created_at": now,
+    }
+
+
+def accept_many(
+    conn: Connection, items: Sequence[Item], chat_ids: Mapping[tuple[str, str], int] | None = None
+) -> list[Accepted]:
+    """The same as `inbox.accept` for many messages at once, in a handful of statements."""
+    chats = _chat_ids(conn, items, chat_ids or {})
+    known = _existing(conn, items)
+    fresh: dict[tuple[str, str], tuple[Inbound, datetime]] = {}
+    for inbound, now in items:
+        key = (inbound.channel, inbound.provider_id)
+        if key not in known and key not in fresh:
+            fresh[key] = (inbound, now)
+    rows = [_row(i, chats[(i.channel, str(i.sender))], now) for i, now in fresh.values()]
+    if rows:
+        conn.execute(insert(MESSAGE), rows)
+        new_ids = _existing(conn, list(fresh.values()))
+        last = {
+            chats[(i.channel, str(i.sender))]: i.received_at for i, _ in fresh.values() if i.kind != "job"
+        }
+        if last:
+            conn.execute(_SET_LAST_INBOUND, [{"chat_id": c, "at": at} for c, at in last.items()])
+    else:
+        new_ids = {}
+    results, seen = [], set()
+    for inbound, _ in items:
+        key = (inbound.channel, inbound.provider_id)
+        chat_id = chats[(inbound.channel, str(inbound.sender))]
+        new = key in new_ids and key not in seen
+        seen.add(key)
+        results.append(Accepted(new_ids.get(key) or known[key], chat_id, new))
+    return results
+
+
+def _accept_on(
+    items: Sequence[Item], chat_ids: Mapping[tuple[str, str], int], session: Session
+) -> list[Accepted]:
+    return accept_many(session.connection(), items, chat_ids)
+
+
+class AcceptBatcher:
+    """Collects the accepts that arrive while a transaction is being written and commits them
+    together in the next one: one commit serves many webhook requests under load, and a lone
+    request still goes straight through."""
+
+    def __init__(self, store: Callable[[], Store]) -> None:
+        self.store = store
+        self._queue: list[tuple[Sequence[Item], asyncio.Future[list[Accepted]]]] = []
+        self._writer: asyncio.Task[None] | None = None
+        self._chat_ids: dict[tuple[str, str], int] = {}
+
+    async def accept(self, inbounds: Sequence[Inbound], now: datetime) -> list[Accepted]:
+        """Store `inbounds` durably (with whatever else is waiting); what became of each."""
+        future: asyncio.Future[list[Accepted]] = asyncio.get_running_loop().create_future()
+        self._queue.append(([(i, now) for i in inbounds], future))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write(), name="inbox-group-commit")
+        return await asyncio.shield(future)
+
+    async def _write(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+            items = [item for items, _ in batch for item in items]
+            try:
+                results = await self.store().write(partial(_accept_on, items, self._chat_ids))
+            except Exception as exc:
+                for _, future in batch:
+                    with contextlib.suppress(asyncio.InvalidStateError):
+                        future.set_exception(exc)
+                continue
+            # Only committed chats are remembered.
+            self._chat_ids.update(
+                ((i.channel, str(i.sender)), r.chat_id) for (i, _), r in zip(items, results, strict=True)
+            )
+            start = 0
+            for items_of, future in batch:
+                if not future.done():
+                    future.set_result(results[start : start + len(items_of)])
+                start += len(items_of)

@@ -1,0 +1,147 @@
+"""The Twilio channel end to end: signed SMS and WhatsApp webhooks → fake model → fake Twilio REST."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from sqlmodel import col, select
+
+from assistant.app import create_app
+from assistant.keys import STORE
+from assistant.settings import Settings
+from assistant.store.models import Message, Reply
+from tests.channels.webhooks import (
+    OWNER_SMS,
+    OWNER_WA,
+    PUBLIC,
+    SMS_FROM,
+    TWILIO_SID,
+    WA_FROM,
+    post_twilio,
+    twilio_form,
+    twilio_settings,
+    until,
+)
+from tests.conftest import AppClient, MakeClient
+from tests.fakes.base import Failure
+from tests.fakes.twilio import TwilioFake
+
+
+@pytest.fixture
+async def tw(aiohttp_client: MakeClient, settings: Settings, twilio_api: TwilioFake) -> AppClient:
+    client: AppClient = await aiohttp_client(create_app(twilio_settings(settings, twilio_api)))
+    return client
+
+
+async def replies(client: AppClient) -> list[Reply]:
+    async with client.app[STORE].session() as session:
+        return list(await session.exec(select(Reply).order_by(col(Reply.id))))
+
+
+async def until_reply(client: AppClient, check: Any, timeout_s: float = 5) -> Reply:
+    async with asyncio.timeout(timeout_s):
+        while True:
+            found = [r for r in await replies(client) if check(r)]
+            if found:
+                return found[0]
+            await asyncio.sleep(0.02)
+
+
+@pytest.mark.parametrize(
+    ("sender", "to", "from_"),
+    [
+        (OWNER_SMS, OWNER_SMS, SMS_FROM),
+        (f"whatsapp:+{OWNER_WA}", f"whatsapp:+{OWNER_WA}", f"whatsapp:{WA_FROM}"),
+    ],
+)
+async def test_a_signed_message_is_answered_through_the_rest_api(
+    tw: AppClient, twilio_api: TwilioFake, sender: str, to: str, from_: str
+) -> None:
+    response = await post_twilio(tw, twilio_form("Hi there", sender))
+    assert response.status == 200
+    assert response.content_type == "text/xml"
+    assert "<Response/>" in await response.text()
+    await until(lambda: len(twilio_api.sent) == 1)
+    [sent] = twilio_api.sent
+    assert (sent["To"], sent["From"], sent["Body"]) == (to, from_, "echo: Hi there")
+    assert sent["StatusCallback"] == f"{PUBLIC}/webhooks/twilio/status"
+    reply = await until_reply(tw, lambda r: r.status == "sent")
+    assert reply.provider_id == sent["sid"]
+
+
+async def test_a_forged_webhook_is_refused_and_nothing_is_written(tw: AppClient) -> None:
+    form = twilio_form("let me in", OWNER_SMS)
+    response = await post_twilio(tw, form, token="not-the-token")
+    assert response.status == 403
+    unsigned = await tw.post("/webhooks/twilio", data=form)
+    assert unsigned.status == 403
+    async with tw.app[STORE].session() as session:
+        assert list(await session.exec(select(Message))) == []
+
+
+async def test_a_form_without_a_message_sid_gets_400(tw: AppClient) -> None:
+    form = {"From": OWNER_SMS, "Body": "hi", "AccountSid": TWILIO_SID}
+    assert (await post_twilio(tw, form)).status == 400
+
+
+async def test_a_message_delivered_three_times_is_answered_once(
+    tw: AppClient, twilio_api: TwilioFake
+) -> None:
+    form = twilio_form("once", OWNER_SMS)
+    for _ in range(3):
+        assert (await post_twilio(tw, form)).status == 200
+    await until(lambda: len(twilio_api.sent) == 1)
+    await asyncio.sleep(0.3)
+    assert [s["Body"] for s in twilio_api.sent] == ["echo: once"]
+
+
+async def test_status_callbacks_update_the_reply(tw: AppClient, twilio_api: TwilioFake) -> None:
+    await post_twilio(tw, twilio_form("hi", OWNER_SMS))
+    await until(lambda: len(twilio_api.sent) == 1)
+    await until_reply(tw, lambda r: r.status == "sent")
+    sid = twilio_api.sent[0]["sid"]
+    callback = {"MessageSid": sid, "MessageStatus": "delivered", "AccountSid": TWILIO_SID, "To": OWNER_SMS}
+    assert (await post_twilio(tw, callback, "/webhooks/twilio/status")).status == 200
+    await until_reply(tw, lambda r: r.status == "delivered")
+    failed = {**callback, "MessageStatus": "undelivered", "ErrorCode": "30003"}
+    await post_twilio(tw, failed, "/webhooks/twilio/status")
+    reply = await until_reply(tw, lambda r: r.status == "failed")
+    assert reply.error is not None
+    assert reply.error.startswith("30003")
+
+
+async def test_media_is_recorded_and_answered(tw: AppClient, twilio_api: TwilioFake) -> None:
+    media = {"NumMedia": "1", "MediaUrl0": "https://api.twilio.com/m/1", "MediaContentType0": "image/jpeg"}
+    await post_twilio(tw, twilio_form("", f"whatsapp:+{OWNER_WA}", **media))
+    await until(lambda: len(twilio_api.sent) == 1)
+    assert twilio_api.sent[0]["Body"].startswith("I can't look at pictures yet")
+    async with tw.app[STORE].session() as session:
+        [message] = list(await session.exec(select(Message)))
+    assert message.meta["media_url_0"] == "https://api.twilio.com/m/1"
+
+
+async def test_an_outside_window_refusal_takes_the_content_template(
+    aiohttp_client: MakeClient, settings: Settings, twilio_api: TwilioFake
+) -> None:
+    changed = twilio_settings(settings, twilio_api, twilio_template_sid="HX" + "1" * 32)
+    client: AppClient = await aiohttp_client(create_app(changed))
+    twilio_api.fail(Failure(400, 63016, "Outside the allowed window"))
+    await post_twilio(client, twilio_form("hello", f"whatsapp:+{OWNER_WA}"))
+    await until(lambda: len(twilio_api.sent) == 1)
+    assert twilio_api.sent[0]["ContentSid"] == "HX" + "1" * 32
+    assert "echo: hello" in twilio_api.sent[0]["ContentVariables"]
+
+
+async def test_server_errors_are_retried_until_every_reply_arrives_once(
+    tw: AppClient, twilio_api: TwilioFake
+) -> None:
+    twilio_api.fail(*[Failure(500) for _ in range(4)], Failure(429, 20429, "Too many requests"))
+    for n in range(3):
+        await post_twilio(tw, twilio_form(f"m{n}", OWNER_SMS))
+        await asyncio.sleep(0.1)
+    await until(lambda: "m2" in " ".join(s["Body"] for s in twilio_api.sent), timeout_s=15)
+    await asyncio.sleep(0.3)
+    bodies = " | ".join(s["Body"] for s in twilio_api.sent).replace("echo: ", "").split(" | ")
+    assert sorted(bodies) == ["m0", "m1", "m2"]

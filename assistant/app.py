@@ -104,10 +104,6 @@ async def model_ctx(app: web.Application) -> AsyncIterator[None]:
     await model.close()
 
 
-def _failure_line(failure: str | None) -> str:
-    return f"\nLast failed reply: {failure}" if failure else ""
-
-
 def _core_commands(app: web.Application) -> None:
     commands = app[COMMANDS]
 
@@ -118,11 +114,17 @@ def _core_commands(app: web.Application) -> None:
     async def status(ctx: CommandContext) -> str:
         counts = await views.counts(app[STORE])
         uptime_s = int((ctx.now - app[STARTED_AT]).total_seconds())
-        return (
-            f"Model: {app[MODEL].name}\nWaiting messages: {counts.pending_messages}\n"
-            f"Turns in flight: {app[ROUTER].in_flight}\nReplies to send: {counts.pending_replies}\n"
-            f"Up for: {uptime_s // 3600}h {uptime_s % 3600 // 60}m\n" + "\n".join(status_lines(app))
-        ) + _failure_line(await sent.last_failure(app[STORE]))
+        lines = [
+            f"Model: {app[MODEL].name}",
+            f"Waiting messages: {counts.pending_messages}",
+            f"Turns in flight: {app[ROUTER].in_flight}",
+            f"Replies to send: {counts.pending_replies}",
+            f"Up for: {uptime_s // 3600}h {uptime_s % 3600 // 60}m",
+            *status_lines(app),
+        ]
+        if failure := await sent.last_failure(app[STORE]):
+            lines.append(f"Last failed reply: {failure}")
+        return "\n".join(lines)
 
     commands.add("reset", "forget this chat's history", reset)
     commands.add("status", "model, queue and uptime", status)

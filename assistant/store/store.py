@@ -25,17 +25,19 @@ Work = Callable[[Session], T]
 class Store:
     """Access to the database.
 
-    A transaction is a function of a Session, run on a worker thread: one hop off the event loop
-    per transaction instead of one per statement, which is what an async driver costs. Writes run
-    on a single thread, so they are serialised (SQLite wants one writer anyway) and a read-then-
-    insert step inside one is free of races; reads run on their own small pool.
+    A transaction is a function of a Session: one hop off the event loop per transaction instead
+    of one per statement, which is what an async driver costs. Writes run on a single thread, so
+    they are serialised (SQLite wants one writer anyway) and a read-then-insert step inside one is
+    free of races; reads run on their own small pool, or inline for SQLite.
     """
 
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
-        # A local SQLite file answers in well under a millisecond; handing that to a thread costs
-        # more (the worker waits for the GIL behind the busy event loop), so it runs inline.
-        self.inline = engine.dialect.name == "sqlite"
+        # A read of a local SQLite file in WAL mode never waits for a lock and takes well under a
+        # millisecond: it runs inline, since a thread would cost more (the worker waits for the GIL
+        # behind a busy event loop). A write can wait for the file lock held by another process,
+        # so writes always run on the writer thread, where a wait never stalls the event loop.
+        self.inline_reads = engine.dialect.name == "sqlite"
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="hearth-db-write")
         self._readers = ThreadPoolExecutor(2, thread_name_prefix="hearth-db-read")
         # Held by every write, so a transaction that awaits in its middle never meets another
@@ -64,7 +66,7 @@ class Store:
 
     async def read(self, work: Work[T]) -> T:
         """Run `work(session)` for reading and return what it returns."""
-        if self.inline:
+        if self.inline_reads:
             return self._read(work)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._readers, self._read, work)
@@ -72,8 +74,6 @@ class Store:
     async def write(self, work: Work[T]) -> T:
         """Run `work(session)` in one transaction, committed when it returns without raising."""
         async with self._write_lock:
-            if self.inline:
-                return self._write(work)
             loop = asyncio.get_running_loop()
             return await loop.run_in_executor(self._writer, self._write, work)
 

@@ -1,0 +1,91 @@
+"""The same store on PostgreSQL: migrations, the inbox, the outbox and the app's paths through it.
+
+Runs against the server named by HEARTH_TEST_POSTGRES_URL (CI starts one with .ci/postgres.sh);
+skipped without it, unless HEARTH_REQUIRE_POSTGRES=1 makes that a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlmodel import SQLModel
+
+from assistant.store import inbox, outbox
+from assistant.store.models import Turn
+from assistant.store.store import Store
+from assistant.types import Address, Inbound
+from tests.api import send, transcript, wait_handled
+from tests.conftest import MakeClient
+from tests.fakes.ollama import FakeOllama, Step
+
+SERVER_URL = os.environ.get("HEARTH_TEST_POSTGRES_URL", "")
+REQUIRED = os.environ.get("HEARTH_REQUIRE_POSTGRES") == "1"
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty database on the test server, dropped afterwards."""
+    if not SERVER_URL:
+        if REQUIRED:
+            pytest.fail("HEARTH_REQUIRE_POSTGRES=1 but HEARTH_TEST_POSTGRES_URL is not set")
+        pytest.skip("no PostgreSQL server (set HEARTH_TEST_POSTGRES_URL, see .ci/postgres.sh)")
+    name = f"hearth_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(SERVER_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield sa.make_url(SERVER_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+async def test_migrations_build_the_models_schema(postgres_url: str) -> None:
+    store = await Store.open(postgres_url)
+
+    def diff(conn: sa.Connection) -> list[object]:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        return list(compare_metadata(context, SQLModel.metadata))
+
+    with store.engine.connect() as conn:
+        assert diff(conn) == []
+    await store.close()
+
+
+async def test_accept_dedupe_and_the_outbox_order(postgres_url: str) -> None:
+    store = await Store.open(postgres_url)
+    now = datetime.now(UTC)
+    message = Inbound("whatsapp", "wamid.1", Address("whatsapp", "+15550001"), "hi", now)
+    first, again = await inbox.accept(store, [message, message], now)
+    assert (first.new, again.new, again.message_id) == (True, False, first.message_id)
+    turn = Turn(chat_id=first.chat_id, started_at=now, finished_at=now)
+    reply_ids = await inbox.finish_turn(store, turn, [first.message_id], ["one", "two"])
+    await outbox.record(store, [outbox.retry(reply_ids[0], 1, now + timedelta(minutes=1), "503")])
+    assert await outbox.due(store, now) == []
+    later = await outbox.due(store, now + timedelta(minutes=2))
+    assert [d.reply.text for d in later] == ["one", "two"]
+    await store.close()
+
+
+async def test_the_app_runs_on_postgres(make_client: MakeClient, fake: FakeOllama, postgres_url: str) -> None:
+    client = await make_client(database_url=postgres_url)
+    remember = {"name": "remember", "arguments": {"fact": "Likes green tea"}}
+    remind = {"name": "schedule_reminder", "arguments": {"text": "tea", "every": "1h"}}
+    fake.push(Step(tool_calls=[remember]), Step(content="Noted."))
+    fake.push(Step(tool_calls=[remind]), Step(content="Set."))
+    for text, client_id in [("I like green tea", "a"), ("remind me hourly", "b"), ("again", "b")]:
+        await wait_handled(client, await send(client, "pg", text, client_id=client_id))
+    jobs = await wait_handled(client, await send(client, "pg", "/jobs"))
+    facts = await wait_handled(client, await send(client, "pg", "/memory"))
+    assert '"tea" every hour' in jobs["replies"][0]["text"]
+    assert "Likes green tea" in facts["replies"][0]["text"]
+    said = [e["text"] for e in await transcript(client, "pg") if e["role"] == "user"]
+    assert said == ["I like green tea", "remind me hourly", "/jobs", "/memory"]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+import functools
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -79,26 +80,43 @@ class Store:
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
-        """A session with AsyncSession's methods, for code written in that style; it runs on the
-        event loop, so prefer `read(work)` for anything that may be slow."""
+        """A session with AsyncSession's methods, for code written in that style."""
         with Session(self.engine, expire_on_commit=False) as session:
-            yield cast("AsyncSession", _Awaitable(session))
+            yield cast("AsyncSession", _Awaitable(session, self._run_read))
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """Like `session()`, inside one transaction committed when the block ends cleanly."""
+        """Like `session()`, inside one transaction committed when the block ends cleanly. Every
+        statement, the commit and the close run on the writer thread, like `write(work)`."""
         async with self._write_lock:
-            with Session(self.engine, expire_on_commit=False) as session, session.begin():
-                yield cast("AsyncSession", _Awaitable(session))
+            session = Session(self.engine, expire_on_commit=False)
+            try:
+                yield cast("AsyncSession", _Awaitable(session, self._run_write))
+                await self._run_write(session.commit)
+            except BaseException:
+                await self._run_write(session.rollback)
+                raise
+            finally:
+                await self._run_write(session.close)
+
+    async def _run_read(self, call: Callable[[], T]) -> T:
+        if self.inline_reads:
+            return call()
+        return await asyncio.get_running_loop().run_in_executor(self._readers, call)
+
+    async def _run_write(self, call: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._writer, call)
 
 
 class _Awaitable:
-    """A sync Session whose query methods can be awaited, as AsyncSession's are."""
+    """A sync Session whose query methods can be awaited, as AsyncSession's are; each call runs
+    where `run` puts it."""
 
     _PLAIN = frozenset({"add", "add_all", "expunge", "expunge_all", "in_transaction", "is_modified"})
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, run: Callable[[Callable[[], Any]], Awaitable[Any]]) -> None:
         self._session = session
+        self._run = run
 
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self._session, name)
@@ -106,6 +124,6 @@ class _Awaitable:
             return attribute
 
         async def call(*args: Any, **kwargs: Any) -> Any:
-            return attribute(*args, **kwargs)
+            return await self._run(functools.partial(attribute, *args, **kwargs))
 
         return call

@@ -9,12 +9,16 @@ import socket
 import time
 from typing import Any
 
-from assistant.sandbox.errors import EngineUnavailableError, SkillTimeoutError, WorkerError
+from assistant.sandbox.errors import EngineUnavailableError, SkillError, SkillTimeoutError, WorkerError
 from assistant.sandbox.protocol import FrameDecoder, OutputCollector, parse_response
 
 logger = logging.getLogger(__name__)
 
 RECV_BYTES = 65_536
+# A cold worker (container start, interpreter, the skill's imports) gets this long to say it is
+# ready, on top of and apart from each call's own time limit.
+START_TIMEOUT_S = 30.0
+READY_ID = "ready"
 EXIT_WAIT_S = 2
 
 
@@ -51,7 +55,20 @@ class DockerWorker:
         except docker.errors.DockerException as exc:
             container.remove(force=True)
             raise EngineUnavailableError(f"could not start a container for {skill}: {exc}") from exc
-        return cls(container, attached, skill)
+        worker = cls(container, attached, skill)
+        worker._wait_ready()
+        return worker
+
+    def _wait_ready(self) -> None:
+        """Wait for the worker's ready line, so a call's time limit covers only the call itself."""
+        try:
+            parse_response(self._read_line(time.monotonic() + START_TIMEOUT_S), READY_ID)
+        except SkillTimeoutError:
+            self._close()
+            raise WorkerError(f"the {self._skill} worker did not start in {START_TIMEOUT_S:.0f} s") from None
+        except (SkillError, WorkerError):
+            self._close()
+            raise
 
     async def call(self, request: bytes, request_id: str, timeout_s: float) -> str:
         """The result of one request; raises SkillError, SkillTimeoutError or WorkerError."""

@@ -20,6 +20,7 @@ from assistant.sandbox.container import TMP_OPTIONS, WORKER_USER
 from assistant.sandbox.docker_sandbox import DockerSandbox
 from assistant.sandbox.manifest import SkillManifest, load_manifest
 from assistant.sandbox.protocol import encode_request, parse_response
+from assistant.sandbox.worker import READY_ID
 from tests.sandbox.docker_env import TEST_SKILLS_DIR, connect, ensure_test_image
 
 WARM_P50_TARGET_MS = 20
@@ -71,7 +72,9 @@ def cold_samples(image: str, skill: SkillManifest, count: int) -> list[float]:
         started = time.perf_counter()
         done = subprocess.run(cold_command(image, skill), input=request, capture_output=True)
         samples.append((time.perf_counter() - started) * 1000)
-        assert parse_response(done.stdout.strip(), str(i)) == json.dumps({"i": i}), done.stderr
+        ready, answer = done.stdout.strip().splitlines()
+        assert parse_response(ready, READY_ID) == ""
+        assert parse_response(answer, str(i)) == json.dumps({"i": i}), done.stderr
     return samples
 
 

@@ -125,10 +125,10 @@ def test_backup_and_restore_as_the_readme_says(stack: Stack) -> None:
     assert "tool said: 42" in texts
     assert "said after the backup" not in texts
     # The restored workspace is still writable by the skill's own user.
-    stack.ask(CHAT, 'call:notes {"action": "add", "text": "after restore"}')
+    added = replies(stack.ask(CHAT, 'call:notes {"action": "add", "text": "after restore"}'))
     listed = replies(stack.ask(CHAT, 'call:notes {"action": "list"}'))[0]
     assert "buy oat milk" in listed
-    assert "after restore" in listed
+    assert "after restore" in listed, added
 
 
 def test_down_removes_containers_and_volumes(stack: Stack) -> None:

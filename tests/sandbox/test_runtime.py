@@ -27,6 +27,7 @@ SKILLS = {
     "raises": "def run(args, ctx):\n    raise ValueError('bad input')\n",
     "exits": "import sys\ndef run(args, ctx):\n    sys.exit(4)\n",
     "opaque": "def run(args, ctx):\n    return object()\n",
+    "broken": "import no_such_module\n",
 }
 
 
@@ -39,6 +40,14 @@ def skills_dir(tmp_path: Path) -> Path:
 
 
 def converse(skills_dir: Path, lines: list[str], only: str = "") -> tuple[list[Any], str]:
+    """The answers to `lines`, after checking the ready line the worker starts with."""
+    (ready, *answers), stderr = run_worker(skills_dir, lines, only)
+    assert ready == {"id": "ready", "ok": True, "result": ""}
+    return answers, stderr
+
+
+def run_worker(skills_dir: Path, lines: list[str], only: str = "") -> tuple[list[Any], str]:
+    """Everything the worker wrote on its protocol channel, and its standard error."""
     env = {**os.environ, "HEARTH_SKILLS_DIR": str(skills_dir), "HEARTH_SKILL": only}
     done = subprocess.run(
         [sys.executable, str(RUNTIME)],
@@ -94,3 +103,16 @@ def test_a_worker_serves_only_its_own_skill(skills_dir: Path) -> None:
     answers, _ = converse(skills_dir, [request("r", "chatty")], only="raises")
     assert answers[0]["ok"] is False
     assert "PermissionError" in answers[0]["error"]
+
+
+def test_a_worker_loads_its_skill_before_saying_it_is_ready(skills_dir: Path) -> None:
+    (ready, answer), _ = run_worker(skills_dir, [request("1", "chatty")], only="chatty")
+    assert ready == {"id": "ready", "ok": True, "result": ""}
+    assert answer["ok"] is True
+
+
+def test_a_skill_that_cannot_load_says_so_instead_of_ready(skills_dir: Path) -> None:
+    (ready,), _ = run_worker(skills_dir, [], only="broken")
+    assert ready["id"] == "ready"
+    assert ready["ok"] is False
+    assert "no_such_module" in ready["error"]

@@ -96,9 +96,27 @@ def handle(line: str, cache: dict[str, ModuleType]) -> dict[str, Any]:
     return {"id": request_id, "ok": True, "result": result}
 
 
+READY_ID = "ready"
+
+
+def announce(channel: TextIO, cache: dict[str, ModuleType]) -> None:
+    """Load this worker's skill, then say so: the host starts a call's clock only after this line,
+    so a slow start never eats into a skill's time limit. A skill that fails to load says why."""
+    response: dict[str, Any] = {"id": READY_ID, "ok": True, "result": ""}
+    skill = os.environ.get("HEARTH_SKILL")
+    if skill:
+        try:
+            load_skill(skill, cache)
+        except (Exception, SystemExit) as exc:
+            response = {"id": READY_ID, "ok": False, "error": f"{type(exc).__name__}: {exc}"}
+    channel.write(json.dumps(response) + "\n")
+    channel.flush()
+
+
 def main() -> None:
     channel = open_protocol_channel()
     cache: dict[str, ModuleType] = {}
+    announce(channel, cache)
     for line in sys.stdin:
         if not line.strip():
             continue

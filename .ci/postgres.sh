@@ -21,7 +21,9 @@ if [ ! -f "$DATA/PG_VERSION" ]; then
     chown postgres "$DATA"
     su postgres -c "$BIN/initdb -D $DATA -A trust -U hearth" >/dev/null
 fi
-if ! su postgres -c "$BIN/pg_ctl -D $DATA status" >/dev/null 2>&1; then
+if ! "$BIN/pg_isready" -q -h 127.0.0.1 -p "$PORT"; then
+    # Nothing answers, so a pid file here is left over from a server that is gone.
+    rm -f "$DATA/postmaster.pid"
     say "starting on 127.0.0.1:$PORT"
     su postgres -c "$BIN/pg_ctl -D $DATA -w -l $DATA/server.log \
         -o '-k /tmp -p $PORT -c listen_addresses=127.0.0.1' start" >/dev/null

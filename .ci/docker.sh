@@ -30,6 +30,8 @@ start_engine() {
         return
     fi
     say "starting dockerd (log in /var/log/dockerd.log)"
+    # No engine answers, so pid files here are left over from one that is gone.
+    rm -f /var/run/docker.pid /var/run/docker/containerd/containerd.pid
     nohup dockerd >/var/log/dockerd.log 2>&1 &
     for _ in $(seq 1 60); do
         if docker info >/dev/null 2>&1; then

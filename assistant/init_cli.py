@@ -14,7 +14,6 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from assistant.errors import HearthError
 from assistant.settings import Settings
 
 # (flag, variable, question, secret)
@@ -64,10 +63,6 @@ GROUPS = [
 ]
 ADDRESS = re.compile(r"^(whatsapp|sms):\+\d{6,15}$")
 PHONE = re.compile(r"^\+\d{6,15}$")
-
-
-class InitError(HearthError):
-    """An answer cannot be used; the message names it."""
 
 
 def problems(values: Mapping[str, str]) -> list[str]:

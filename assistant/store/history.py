@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from assistant.store.memory import Summary
 from assistant.store.models import Chat
 from assistant.store.store import Store
@@ -16,8 +14,3 @@ async def unsummarised(store: Store, chat: Chat, marker: Summary, limit: int) ->
     assert chat.id is not None
     after = After(chat.history_from_at, marker.through_message_id, marker.through_reply_id)
     return await history(store, chat.id, after, limit)
-
-
-def sort_entries(found: Sequence[Entry]) -> list[Entry]:
-    """Entries in the order they were written (the same order as the chat's transcript)."""
-    return sorted(found, key=lambda e: (e.created_at, e.role == "assistant", e.id))

@@ -1,138 +1,107 @@
-"""The `hearth` command: serve, chat, doctor, pull, jobs, init, backup, restore."""
+"""The `hearth` command: the parser is built from each feature's `cli` module, and only the module of
+the command asked for is imported, so every command starts fast."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
+import importlib
+import logging
 import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
-from aiohttp import web
+from assistant.errors import HearthError, ModelMissing, ModelUnavailable
 
-from assistant import backup, doctor, init_cli, jobs_cli, logs, pairing_cli, runs_cli, skills_cli
-from assistant.agent.model import OllamaModel
-from assistant.app import create_app, model_options
-from assistant.channels.console import ConsoleChannel, converse, stdin_lines
-from assistant.errors import HearthError, ModelMissing
-from assistant.lock import hold
-from assistant.settings import Settings, load_settings
+if TYPE_CHECKING:
+    from assistant.settings import Settings
 
+Run = Callable[["Settings", argparse.Namespace], int]
+
+# command: (the module that runs it, what it does). The module has RUN[command] and maybe ARGUMENTS[command].
+COMMANDS: dict[str, tuple[str, str]] = {
+    "serve": ("assistant.ops.cli", "run the HTTP server, the router and the channels"),
+    "chat": ("assistant.channels.cli", "talk to Hearth in this terminal"),
+    "doctor": ("assistant.ops.cli", "check the configuration, the database and the model"),
+    "pull": ("assistant.agent.cli", "pull the configured model into Ollama"),
+    "runs": ("assistant.team.cli", "recent turns, and one turn's team as a tree"),
+    "jobs": ("assistant.jobs.cli", "list, add, cancel, pause or resume scheduled jobs"),
+    "skills": ("assistant.sandbox.cli", "list the skills, run one in the sandbox, or build the worker image"),
+    "init": ("assistant.ops.cli", "write a .env: owners, providers, model and time zone"),
+    "backup": ("assistant.ops.cli", "copy the database and workspaces into one archive"),
+    "restore": ("assistant.ops.cli", "put a backup archive back (Hearth must be stopped)"),
+    "pair": ("assistant.access.cli", "list, approve or revoke people who asked to talk to Hearth"),
+}
+DEBUG_HINT = " (run with --debug for the details)"
 MISSING_MODEL = "model {model} is not on the Ollama server at {url}; run `hearth pull` to fetch it"
+NO_OLLAMA = "Ollama is not answering at {url} ({reason}); start it (`ollama serve`) or set HEARTH_OLLAMA_URL"
+LOCKED = "the database is locked by another process (a backup, a second Hearth?); try again, or stop it first"
+NO_DATABASE = "cannot use the database {url}: {reason}; check HEARTH_DATABASE_URL"
 
 
-def serve(settings: Settings, _args: argparse.Namespace) -> int:
-    """Run the HTTP server until SIGTERM or SIGINT; in-flight turns get the drain timeout to finish."""
-    with hold(settings.data_dir):
-        web.run_app(
-            create_app(settings),
-            host=settings.host,
-            port=settings.port,
-            shutdown_timeout=settings.drain_timeout_s,
-            print=lambda text: print(text, flush=True),
-            access_log=None,
-        )
-    return 0
+def explain(exc: BaseException, settings: Settings) -> tuple[str, bool]:
+    """One line for a person about why a command failed, and whether the failure was an expected one
+    (Ollama down, the model missing, the database locked, Docker absent, a file not readable)."""
+    from assistant.sandbox.errors import SandboxError
+    from assistant.settings import masked_url
+
+    if isinstance(exc, ModelMissing):
+        return MISSING_MODEL.format(model=settings.model, url=settings.ollama_url), True
+    if isinstance(exc, ModelUnavailable):
+        return NO_OLLAMA.format(url=settings.ollama_url, reason=exc), True
+    if isinstance(exc, HearthError | SandboxError):
+        return str(exc), True
+    if type(exc).__module__.startswith("sqlalchemy"):
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        if "database is locked" in reason:
+            return LOCKED, True
+        return NO_DATABASE.format(url=masked_url(settings.database_url), reason=reason), True
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f": {exc.filename}" if exc.filename else ""
+        return f"{exc.strerror}{where}", True
+    return f"unexpected {type(exc).__name__}: {exc}", False
 
 
-async def _chat(settings: Settings) -> None:
-    channel = ConsoleChannel()
-    runner = web.AppRunner(create_app(settings, channels=[channel]))
-    await runner.setup()
-    try:
-        await converse(runner.app, channel, stdin_lines("you> "))
-    finally:
-        await runner.cleanup()
-
-
-def chat(settings: Settings, _args: argparse.Namespace) -> int:
-    """A conversation in the terminal; history is kept in the same store as every other chat."""
-    with hold(settings.data_dir):
-        try:
-            asyncio.run(_chat(settings))
-        except KeyboardInterrupt:
-            print()
-    return 0
-
-
-async def _pull(settings: Settings) -> None:
-    model = OllamaModel(model_options(settings))
-    try:
-        async for progress in model.pull():
-            print("\r" + bar(progress.status or "", progress.completed, progress.total), end="")
-            print("", flush=True, end="")
-        print()
-    finally:
-        await model.close()
-
-
-def bar(status: str, completed: int | None, total: int | None, width: int = 30) -> str:
-    """`pulling abc… [#########.....]  45%` for a status with sizes, the bare status otherwise."""
-    if not total:
-        return f"{status:<60}"
-    share = min((completed or 0) / total, 1.0)
-    filled = int(share * width)
-    return f"{status[:40]:<40} [{'#' * filled}{'.' * (width - filled)}] {share:4.0%}"
-
-
-def pull(settings: Settings, _args: argparse.Namespace) -> int:
-    """Pull the configured model into Ollama, with a progress bar."""
-    asyncio.run(_pull(settings))
-    print(f"{settings.model} is ready.")
-    return 0
-
-
-def run_doctor(settings: Settings, _args: argparse.Namespace) -> int:
-    return asyncio.run(doctor.run(settings))
-
-
-COMMANDS: dict[str, tuple[str, Callable[[Settings, argparse.Namespace], int]]] = {
-    "serve": ("run the HTTP server, the router and the channels", serve),
-    "chat": ("talk to Hearth in this terminal", chat),
-    "doctor": ("check the configuration, the database and the model", run_doctor),
-    "pull": ("pull the configured model into Ollama", pull),
-    "runs": ("recent turns, and one turn's team as a tree", runs_cli.main),
-    "jobs": ("list, add, cancel, pause or resume scheduled jobs", jobs_cli.run),
-    "skills": ("list the skills, run one in the sandbox, or build the worker image", skills_cli.main),
-    "init": ("write a .env: owners, providers, model and time zone", init_cli.run),
-    "backup": ("copy the database and workspaces into one archive", backup.backup),
-    "restore": ("put a backup archive back (Hearth must be stopped)", backup.restore),
-    "pair": ("list, approve or revoke people who asked to talk to Hearth", pairing_cli.pair),
-}
-# Subcommands that take arguments of their own.
-ARGUMENTS: dict[str, Callable[[argparse.ArgumentParser], None]] = {
-    "runs": runs_cli.arguments,
-    "jobs": jobs_cli.arguments,
-    "skills": skills_cli.arguments,
-    "init": init_cli.arguments,
-    "backup": backup.arguments,
-    "restore": backup.arguments,
-    "pair": pairing_cli.arguments,
-}
-
-
-def parser() -> argparse.ArgumentParser:
+def parser(argv: Sequence[str]) -> tuple[argparse.ArgumentParser, Run | None]:
+    """The whole parser, with the arguments of the one command named in `argv` (if any) filled in
+    from its module; that module's runner comes back with it."""
     root = argparse.ArgumentParser(prog="hearth", description="A self-hosted personal assistant.")
+    root.add_argument("--debug", action="store_true", help="log everything and show tracebacks")
     sub = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, (summary, _) in COMMANDS.items():
+    chosen = next((word for word in argv if not word.startswith("-")), None)
+    run: Run | None = None
+    for name, (module_name, summary) in COMMANDS.items():
         command = sub.add_parser(name, help=summary, description=summary)
-        if name in ARGUMENTS:
-            ARGUMENTS[name](command)
-    return root
+        if name == chosen:
+            module = importlib.import_module(module_name)
+            if name in getattr(module, "ARGUMENTS", {}):
+                module.ARGUMENTS[name](command)
+            run = module.RUN[name]
+    return root, run
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    root, run = parser(words)
+    args = root.parse_args(words)
+    assert run is not None  # a command is required, and parsing it loaded its runner
+    from assistant import logs
+    from assistant.settings import load_settings
+
     try:
         settings = load_settings()
     except HearthError as exc:
         print(f"hearth: {exc}", file=sys.stderr)
         return 2
-    logs.configure(settings.log_format, settings.log_level)
+    debug = args.debug or settings.log_level.lower() == "debug"
+    logs.configure(settings.log_format, "debug" if debug else settings.log_level)
     try:
-        return COMMANDS[args.command][1](settings, args)
-    except ModelMissing:
-        print("hearth: " + MISSING_MODEL.format(model=settings.model, url=settings.ollama_url))
-        return 1
-    except HearthError as exc:
-        print(f"hearth: {exc}", file=sys.stderr)
+        return run(settings, args)
+    except KeyboardInterrupt:
+        print()
+        return 130
+    except Exception as exc:
+        if debug:
+            logging.getLogger("hearth").exception("the %s command failed", args.command)
+        message, expected = explain(exc, settings)
+        print(f"hearth: {message}{'' if expected or debug else DEBUG_HINT}", file=sys.stderr)
         return 1

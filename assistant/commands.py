@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from assistant.store.models import Chat
+from assistant.store.tables import Chat
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,8 @@ from datetime import datetime, timedelta
 from assistant.backoff import backoff_s
 from assistant.channels import Channel, SendError
 from assistant.metrics import Metrics
-from assistant.store import outbox
+from assistant.store import Store, outbox
 from assistant.store.outbox import Due
-from assistant.store.store import Store
 from assistant.types import Address, Outbound
 
 logger = logging.getLogger(__name__)

@@ -1,37 +1,43 @@
-"""Typed keys for the state the aiohttp application holds."""
+"""Typed keys for the state the aiohttp application holds.
+
+The types are imported for the type checker only, so any part of Hearth can name a key without
+importing the parts that fill it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from assistant.agent.memory import Memory
-from assistant.agent.model import ModelInfo, OllamaModel
-from assistant.agent.tools import ToolRegistry
-from assistant.channels import Channel
-from assistant.commands import Commands
-from assistant.delivery import Sender
-from assistant.metrics import Metrics
-from assistant.router import Router
-from assistant.scheduler import JobService
-from assistant.settings import Settings
-from assistant.signals import Handled
-from assistant.store.store import Store
+if TYPE_CHECKING:
+    from assistant.agent.model import ModelInfo, OllamaModel
+    from assistant.agent.tools import ToolRegistry
+    from assistant.channels import Channel
+    from assistant.commands import Commands
+    from assistant.delivery import Sender
+    from assistant.jobs.service import JobService
+    from assistant.memory.service import Memory
+    from assistant.metrics import Metrics
+    from assistant.pipeline import Handled
+    from assistant.router import Router
+    from assistant.settings import Settings
+    from assistant.store import Store
 
-SETTINGS = web.AppKey("settings", Settings)
+SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
 CLOCK: web.AppKey[Callable[[], datetime]] = web.AppKey("clock")
-STARTED_AT = web.AppKey("started_at", datetime)
-METRICS = web.AppKey("metrics", Metrics)
-HANDLED = web.AppKey("handled", Handled)
-TOOLS = web.AppKey("tools", ToolRegistry)
-COMMANDS = web.AppKey("commands", Commands)
+STARTED_AT: web.AppKey[datetime] = web.AppKey("started_at")
+METRICS: web.AppKey[Metrics] = web.AppKey("metrics")
+HANDLED: web.AppKey[Handled] = web.AppKey("handled")
+TOOLS: web.AppKey[ToolRegistry] = web.AppKey("tools")
+COMMANDS: web.AppKey[Commands] = web.AppKey("commands")
 CHANNELS: web.AppKey[dict[str, Channel]] = web.AppKey("channels")
-STORE = web.AppKey("store", Store)
-MODEL = web.AppKey("model", OllamaModel)
-MODEL_INFO = web.AppKey("model_info", ModelInfo)
-ROUTER = web.AppKey("router", Router)
-SENDER = web.AppKey("sender", Sender)
-JOBS = web.AppKey("jobs", JobService)
-MEMORY = web.AppKey("memory", Memory)
+STORE: web.AppKey[Store] = web.AppKey("store")
+MODEL: web.AppKey[OllamaModel] = web.AppKey("model")
+MODEL_INFO: web.AppKey[ModelInfo] = web.AppKey("model_info")
+ROUTER: web.AppKey[Router] = web.AppKey("router")
+SENDER: web.AppKey[Sender] = web.AppKey("sender")
+JOBS: web.AppKey[JobService] = web.AppKey("jobs")
+MEMORY: web.AppKey[Memory] = web.AppKey("memory")

@@ -2,26 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import takewhile
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from assistant.agent.memory import Memory
 from assistant.agent.tools import ToolContext
 from assistant.agent.turn import Agent, TurnInput, TurnResult
 from assistant.backoff import backoff_s
 from assistant.commands import Commands
 from assistant.errors import ModelMissing, ModelUnavailable
+from assistant.memory.service import Memory
 from assistant.metrics import Metrics
-from assistant.signals import Handled
-from assistant.store import inbox, views
-from assistant.store.models import Chat, Message, Turn
-from assistant.store.store import Store
+from assistant.store import Store, inbox, views
+from assistant.store.tables import Chat, Message, Turn
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +33,33 @@ MODEL_DOWN = (
     "I have your message and will answer as soon as it is back."
 )
 SORRY = "Sorry, something went wrong on my side and I could not answer that."
+
+
+class Handled:
+    """Futures keyed by message id, resolved when a turn closes that message."""
+
+    def __init__(self) -> None:
+        self._waiters: dict[int, list[asyncio.Future[None]]] = {}
+
+    @contextmanager
+    def watch(self, message_id: int) -> Iterator[asyncio.Future[None]]:
+        """Register before checking the database, so a turn closing in between is not missed."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.setdefault(message_id, []).append(future)
+        try:
+            yield future
+        finally:
+            waiters = self._waiters.get(message_id, [])
+            if future in waiters:
+                waiters.remove(future)
+            if not waiters:
+                self._waiters.pop(message_id, None)
+
+    def fire(self, message_ids: Iterable[int]) -> None:
+        for message_id in message_ids:
+            for future in self._waiters.pop(message_id, []):
+                if not future.done():
+                    future.set_result(None)
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-from assistant.store import inbox
-from assistant.store.models import Chat, Message
-from assistant.store.store import Store
+from assistant.store import Store, inbox
+from assistant.store.tables import Chat, Message
 
 logger = logging.getLogger(__name__)
 

@@ -7,12 +7,17 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from assistant.errors import SettingsError
-from assistant.sandbox.image import DEFAULT_BASE_IMAGE, SKILLS_DIR, WORKER_DIR
 from assistant.types import Address
+
+# Where a source checkout keeps the skills and the worker image's files; settings can point elsewhere.
+REPO_ROOT = Path(__file__).resolve().parents[1]
+WORKER_DIR = REPO_ROOT / "containers" / "worker"
+SKILLS_DIR = REPO_ROOT / "skills"
+DEFAULT_BASE_IMAGE = "python:3.12-slim"
 
 PREFIX = "HEARTH_"
 
@@ -23,11 +28,13 @@ class Secret:
 
     value: str
 
+    MASK: ClassVar[str] = "**********"
+
     def __repr__(self) -> str:
-        return "Secret('**********')"
+        return f"Secret('{self.MASK}')"
 
     def __str__(self) -> str:
-        return "**********"
+        return self.MASK
 
 
 def _default_data_dir() -> Path:
@@ -107,6 +114,16 @@ class Settings:
         if self.database_url.startswith(prefix):
             return Path(self.database_url.removeprefix(prefix))
         return None
+
+
+def masked_url(url: str) -> str:
+    """`url` with any password replaced by asterisks, for printing: `postgresql://hearth:***@db/hearth`."""
+    scheme, sep, rest = url.partition("://")
+    credentials, at, host = rest.rpartition("@")
+    if not sep or not at or ":" not in credentials:
+        return url
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}:{Secret.MASK}@{host}"
 
 
 def env_name(field_name: str) -> str:

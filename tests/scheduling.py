@@ -8,14 +8,13 @@ from pathlib import Path
 
 from sqlmodel import Session, col, select
 
-from assistant.jobs import new_job
-from assistant.scheduler import JobService
-from assistant.store import jobs
+from assistant.jobs.rules import new_job
+from assistant.jobs.service import JobService
+from assistant.jobs.triggers import TriggerSpec, parse_trigger
+from assistant.store import Store, jobs
 from assistant.store.inbox import chat_for
-from assistant.store.jobs import Job, JobKind
-from assistant.store.models import Message, Reply
-from assistant.store.store import Store
-from assistant.triggers import TriggerSpec, parse_trigger
+from assistant.store.jobs import JobKind
+from assistant.store.tables import Job, Message, Reply
 
 
 class FakeClock:
@@ -109,15 +108,13 @@ async def open_store(path: Path) -> Store:
 
 
 async def replies(store: Store, chat_id: int) -> list[Reply]:
-    async with store.session() as session:
-        query = select(Reply).where(Reply.chat_id == chat_id).order_by(col(Reply.id))
-        return list(await session.exec(query))
+    query = select(Reply).where(Reply.chat_id == chat_id).order_by(col(Reply.id))
+    return await store.read(lambda s: list(s.exec(query)))
 
 
 async def job_messages(store: Store, chat_id: int) -> list[Message]:
-    async with store.session() as session:
-        query = select(Message).where(Message.chat_id == chat_id, Message.kind == "job")
-        return list(await session.exec(query.order_by(col(Message.id))))
+    query = select(Message).where(Message.chat_id == chat_id, Message.kind == "job")
+    return await store.read(lambda s: list(s.exec(query.order_by(col(Message.id)))))
 
 
 def due_times(rows: list[Reply]) -> list[str]:

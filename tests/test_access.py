@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from assistant.access import first_of_runs, over_limit, sender_addresses
+from assistant.access.gate import first_of_runs, over_limit, sender_addresses
 from assistant.app import create_app
 from assistant.keys import ROUTER, STORE
 from assistant.settings import Settings
 from assistant.store import inbox
-from assistant.store.models import Chat, Message
+from assistant.store.tables import Chat, Message
 from assistant.types import Address, Inbound
 from tests.channels.webhooks import OWNER_WA, post_whatsapp, until, wa_body, wa_message, whatsapp_settings
 from tests.conftest import AppClient, MakeClient

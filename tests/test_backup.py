@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.backup import BackupError, read_archive, write_archive
-from assistant.lock import AlreadyRunning, hold
+from assistant.ops.backup import BackupError, read_archive, write_archive
+from assistant.ops.lock import AlreadyRunning, hold
 from assistant.settings import Settings
 from tests.process import hearth_env, run_hearth
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from assistant.cli import bar
+from assistant.agent.cli import bar
 from tests.conftest import AUTH
 from tests.fakes.ollama import FakeOllama
 from tests.process import Server, hearth_env, run_hearth
@@ -86,9 +86,10 @@ async def test_doctor_says_when_ollama_is_unreachable(tmp_path: Path) -> None:
 
 async def test_serve_refuses_to_start_without_the_model(tmp_path: Path) -> None:
     async with FakeOllama(models={}) as fake:
-        code, out, _ = await run_hearth("serve", env=hearth_env(tmp_path, fake.url), cwd=tmp_path)
+        code, _, err = await run_hearth("serve", env=hearth_env(tmp_path, fake.url), cwd=tmp_path)
     assert code == 1
-    assert "run `hearth pull`" in out
+    assert "run `hearth pull`" in err
+    assert "Traceback" not in err
 
 
 async def test_pull_fetches_the_model(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from assistant.cron import describe_cron, next_wall_match, parse_cron
+from assistant.jobs.cron import describe_cron, next_wall_match, parse_cron
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from assistant.doctor_deploy import (
+from assistant.ops.deploy import (
     check_docker,
     check_providers,
     check_public_url,
@@ -18,8 +18,7 @@ from assistant.doctor_deploy import (
     reachable,
     url_problem,
 )
-from assistant.sandbox.image import SKILLS_DIR
-from assistant.settings import Settings
+from assistant.settings import SKILLS_DIR, Settings
 
 WHATSAPP = {
     "whatsapp_token": "t",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.entrypoint import HEARTH_GID, HEARTH_UID, docker_socket, groups_for, owned_wrongly
+from assistant.ops.entrypoint import HEARTH_GID, HEARTH_UID, docker_socket, groups_for, owned_wrongly
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.init_cli import complete, interview, problems, render
+from assistant.ops.init import complete, interview, problems, render
 from assistant.settings import read_env_file
 from tests.process import hearth_env, run_hearth
 

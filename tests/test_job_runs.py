@@ -8,11 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.job_runs import retry_delay_s
+from assistant.jobs.outcomes import retry_delay_s
 from assistant.pipeline import TurnEnd
-from assistant.store import inbox, jobs
-from assistant.store.models import Message, Turn
-from assistant.store.store import Store
+from assistant.store import Store, inbox, jobs
+from assistant.store.tables import Message, Turn
 from tests.scheduling import FakeClock, Harness, job_messages, open_store, replies
 
 START_AT = datetime(2026, 11, 27, 7, 0, tzinfo=UTC)

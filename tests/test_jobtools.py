@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from assistant.agent.tools import ToolContext, ToolRegistry
-from assistant.jobtools import tools
+from assistant.jobs.tools import tools
 from assistant.store.inbox import get_chat
 from tests.scheduling import FakeClock, Harness, open_store
 

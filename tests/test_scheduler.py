@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.jobs import JobNotFound
-from assistant.store import jobs
-from assistant.store.store import Store
+from assistant.jobs.rules import JobNotFound
+from assistant.store import Store, jobs
 from tests.scheduling import FakeClock, Harness, due_times, job_messages, open_store, replies
 
 START_AT = datetime(2026, 11, 27, 7, 0, tzinfo=UTC)

@@ -6,12 +6,12 @@ import asyncio
 import json
 from datetime import timedelta
 
-from assistant.jobs import new_job
+from assistant.jobs.rules import new_job
+from assistant.jobs.triggers import parse_trigger
 from assistant.keys import CLOCK, JOBS, STORE
 from assistant.store import jobs
-from assistant.store.jobs import Job
+from assistant.store.tables import Job
 from assistant.store.views import find_chat
-from assistant.triggers import parse_trigger
 from tests.api import send, transcript, wait_handled
 from tests.conftest import AppClient
 from tests.fakes.ollama import FakeOllama

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from assistant.store.store import Store
+from assistant.store import Store
 from tests.scheduling import FakeClock, Harness, due_times, open_store, replies
 
 

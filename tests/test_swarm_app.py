@@ -10,9 +10,9 @@ from pathlib import Path
 from sqlmodel import select
 
 from assistant.keys import STORE
-from assistant.runs_cli import render_list, render_tree
 from assistant.store import runs
-from assistant.store.models import Reply
+from assistant.store.tables import Reply
+from assistant.team.cli import render_list, render_tree
 from tests.agent.team import TeamResponder
 from tests.api import send, wait_handled
 from tests.conftest import AppClient, MakeClient
@@ -63,8 +63,7 @@ async def test_a_slow_team_tells_the_person_once_and_shows_in_status(
     status = await wait_handled(client, await send(client, "someone-else", "/status"))
     assert re.search(r"Teams at work: 1 \([12] of 2 helpers running\)", status["replies"][0]["text"])
     await wait_handled(client, message_id)
-    async with client.app[STORE].session() as session:
-        replies = list(await session.exec(select(Reply).where(Reply.chat_id == 1)))
+    replies = await client.app[STORE].read(lambda s: list(s.exec(select(Reply).where(Reply.chat_id == 1))))
     notices = [r.text for r in replies if r.meta.get("kind") == "notice"]
     assert notices == ["Working on it: 2 helpers are on this, so it will take a little longer."]
 

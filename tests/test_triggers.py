@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from assistant.triggers import (
+from assistant.jobs.timer import SpecTrigger
+from assistant.jobs.triggers import (
     CatchUp,
-    SpecTrigger,
     TriggerError,
     TriggerSpec,
     catch_up,

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assistant.triggers import TriggerError, next_run, parse_trigger
+from assistant.jobs.triggers import TriggerError, next_run, parse_trigger
 
 # Zones with a variety of transitions: 1 h, 30 min (Lord Howe), at midnight (Santiago, Havana),
 # southern-hemisphere summers, none at all, and a 24-hour jump (Apia skipped 2011-12-30).

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from assistant.triggers import parse_trigger
-from assistant.when import describe, describe_interval, format_when
+from assistant.jobs.triggers import parse_trigger
+from assistant.jobs.when import describe, describe_interval, format_when
 
 NOW_AT = datetime(2026, 3, 1, tzinfo=UTC)
 

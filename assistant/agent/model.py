@@ -10,7 +10,8 @@ from typing import Any, Protocol
 import httpx
 import ollama
 
-from assistant.errors import ModelMissing, ModelUnavailable
+from assistant.errors import HearthError, ModelMissing, ModelUnavailable
+from assistant.settings import Settings
 from assistant.types import ToolCall
 
 
@@ -140,7 +141,29 @@ class OllamaModel:
         raise ModelUnavailable("the stream ended before its final chunk")
 
     async def pull(self) -> AsyncIterator[ollama.ProgressResponse]:
-        """Progress of pulling the configured model, as Ollama reports it."""
-        stream = await self.client.pull(self.options.model, stream=True)
-        async for progress in stream:
-            yield progress
+        """Progress of pulling the configured model, as Ollama reports it. ModelUnavailable when
+        Ollama does not answer; HearthError when it refuses the pull."""
+        try:
+            stream = await self.client.pull(self.options.model, stream=True)
+            async for progress in stream:
+                yield progress
+        except ollama.ResponseError as exc:
+            raise HearthError(
+                f"Ollama at {self.options.url} refused to pull {self.options.model} "
+                f"({exc.status_code}: {exc.error}); check HEARTH_MODEL and HEARTH_OLLAMA_URL"
+            ) from exc
+        except (ConnectionError, httpx.HTTPError) as exc:
+            raise ModelUnavailable(str(exc) or type(exc).__name__) from exc
+
+
+def model_options(settings: Settings) -> ModelOptions:
+    return ModelOptions(
+        url=settings.ollama_url,
+        model=settings.model,
+        num_ctx=settings.num_ctx,
+        keep_alive=settings.keep_alive,
+        connect_timeout_s=settings.model_connect_timeout_s,
+        first_token_timeout_s=settings.model_first_token_timeout_s,
+        stall_timeout_s=settings.model_stall_timeout_s,
+        total_timeout_s=settings.model_total_timeout_s,
+    )

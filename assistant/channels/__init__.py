@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Protocol
 
 from assistant.channels.base import SendError
 from assistant.types import Outbound
 
-__all__ = ["Channel", "SendError"]
+if TYPE_CHECKING:
+    from assistant.store.tables import Message
+
+__all__ = ["Channel", "SendError", "Starting"]
+
+# What a channel does when a turn starts on a message of its own (WhatsApp marks it read).
+Starting = Callable[["Message"], Awaitable[None]]
 
 
 class Channel(Protocol):

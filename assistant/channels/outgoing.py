@@ -9,8 +9,7 @@ from datetime import datetime
 from assistant.channels.base import SendError, TextSender
 from assistant.channels.split import send_split
 from assistant.channels.window import delivery_for
-from assistant.store import sent
-from assistant.store.store import Store
+from assistant.store import Store, sent
 from assistant.types import Address, Outbound
 
 logger = logging.getLogger(__name__)

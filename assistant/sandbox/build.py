@@ -9,8 +9,8 @@ from pathlib import Path
 
 from assistant.sandbox.config import SandboxConfig
 from assistant.sandbox.errors import SandboxError
-from assistant.sandbox.image import DEFAULT_BASE_IMAGE, SKILLS_DIR
 from assistant.sandbox.service import build_image
+from assistant.settings import DEFAULT_BASE_IMAGE, SKILLS_DIR
 
 
 def main(argv: list[str] | None = None) -> int:

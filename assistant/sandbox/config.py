@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.sandbox.image import DEFAULT_BASE_IMAGE, SKILLS_DIR, WORKER_DIR
+from assistant.settings import DEFAULT_BASE_IMAGE, SKILLS_DIR, WORKER_DIR, Settings
 
 
 @dataclass(frozen=True)
@@ -25,3 +25,15 @@ class SandboxConfig:
     image: str | None = None
     instance: str = "hearth"
     worker_dir: Path = WORKER_DIR
+
+
+def sandbox_config(settings: Settings) -> SandboxConfig:
+    return SandboxConfig(
+        skills_dir=settings.skills_dir,
+        workspaces_dir=settings.data_dir / "workspaces",
+        idle_s=settings.sandbox_idle_s,
+        max_containers=settings.sandbox_max_containers,
+        base_image=settings.worker_base_image,
+        image=settings.worker_image or None,
+        worker_dir=settings.worker_dir,
+    )

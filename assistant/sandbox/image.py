@@ -11,14 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from assistant.sandbox.errors import EngineUnavailableError
+from assistant.settings import DEFAULT_BASE_IMAGE, SKILLS_DIR, WORKER_DIR
 
 logger = logging.getLogger(__name__)
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-WORKER_DIR = REPO_ROOT / "containers" / "worker"
-SKILLS_DIR = REPO_ROOT / "skills"
 IMAGE_REPOSITORY = "hearth-worker"
-DEFAULT_BASE_IMAGE = "python:3.12-slim"
 SKIPPED_NAMES = frozenset({"__pycache__", ".mypy_cache", ".pytest_cache"})
 
 

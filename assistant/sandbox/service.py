@@ -1,27 +1,17 @@
-"""What the rest of Hearth calls: list, run and build skills, and the sandbox's app lifecycle."""
+"""What the rest of Hearth calls: list, run and build skills."""
 
 from __future__ import annotations
 
 import json
-import logging
-from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from typing import Any
 
-from aiohttp import web
-
-from assistant.agent.tools import ToolRegistry
 from assistant.sandbox.config import SandboxConfig
 from assistant.sandbox.docker_sandbox import DockerSandbox, Sandbox
-from assistant.sandbox.errors import ArgumentsError, EngineUnavailableError, SandboxError
+from assistant.sandbox.errors import ArgumentsError, EngineUnavailableError
 from assistant.sandbox.image import ensure_worker_image
 from assistant.sandbox.manifest import SkillSet, load_skills
 from assistant.sandbox.tool import SkillTool, call_skill
-
-logger = logging.getLogger(__name__)
-
-SANDBOX_KEY = web.AppKey("sandbox", DockerSandbox)
-SKILLS_KEY = web.AppKey("skills", SkillSet)
 
 
 def list_skills(config: SandboxConfig) -> SkillSet:
@@ -74,30 +64,3 @@ def build_image(config: SandboxConfig) -> str:
         return ensure_worker_image(client, config.base_image, config.skills_dir, config.worker_dir)
     finally:
         client.close()
-
-
-def sandbox_context(
-    config: SandboxConfig, tools: ToolRegistry
-) -> Callable[[web.Application], AsyncIterator[None]]:
-    """A `cleanup_ctx` entry: load the skills, add one tool per skill to `tools`, start the sandbox
-    if Docker answers, and stop it after. With no skills, Docker is never touched."""
-
-    async def context(app: web.Application) -> AsyncIterator[None]:
-        skills = list_skills(config)
-        app[SKILLS_KEY] = skills
-        if not skills.skills:
-            yield
-            return
-        sandbox = DockerSandbox(config)
-        app[SANDBOX_KEY] = sandbox
-        for tool in skill_tools(sandbox, skills):
-            tools.add(tool)
-        try:
-            await sandbox.start()
-        except SandboxError:
-            # Hearth serves on without Docker; skill calls then answer that it is unavailable.
-            logger.exception("the skill sandbox could not start")
-        yield
-        await sandbox.close()
-
-    return context

@@ -11,9 +11,9 @@ from functools import partial
 from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlmodel import Session
 
+from assistant.store import Store
 from assistant.store.inbox import Accepted
-from assistant.store.models import Chat, Message
-from assistant.store.store import Store
+from assistant.store.tables import Chat, Message
 from assistant.types import Inbound
 
 Item = tuple[Inbound, datetime]

@@ -8,8 +8,8 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from assistant.store.models import Chat, Message, Reply, Turn
-from assistant.store.store import Store
+from assistant.store import Store
+from assistant.store.tables import Chat, Message, Reply, Turn
 from assistant.types import Inbound
 
 NOTICE = {"kind": "notice"}

@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlmodel import Session, col, func, or_, select
 
-from assistant.store.models import Chat, Reply
-from assistant.store.store import Store
+from assistant.store import Store
+from assistant.store.tables import Chat, Reply
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The pairing table: strangers' pending codes and the addresses the owner has approved."""
+"""Queries on the pairing table: strangers' pending codes and the addresses the owner has approved."""
 
 from __future__ import annotations
 
@@ -8,31 +8,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel, col, func, select
+from sqlmodel import Session, col, func, select
 
-from assistant.store.models import Chat, Reply, _instant
-from assistant.store.store import Store
+from assistant.store import Store
+from assistant.store.tables import Chat, Pairing, Reply
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 CODE_LENGTH = 8
 CODE_VALID = timedelta(hours=1)
 MAX_PENDING = 3
-
-
-class Pairing(SQLModel, table=True):
-    """One stranger's request to talk to Hearth: `pending` with a code, then `approved` or `revoked`."""
-
-    __table_args__ = (sa.Index("ix_pairing_status_address", "status", "address"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    chat_id: int | None = Field(default=None, foreign_key="chat.id")
-    address: str = Field(max_length=255)
-    other_address: str | None = Field(default=None, max_length=255)
-    code: str | None = Field(default=None, max_length=16, index=True)
-    status: str = Field(default="pending", max_length=16)
-    created_at: datetime = _instant()
-    expires_at: datetime | None = _instant(nullable=True)
-    decided_at: datetime | None = _instant(nullable=True)
 
 
 @dataclass(frozen=True)
@@ -61,19 +45,19 @@ async def approved(store: Store, addresses: Sequence[str]) -> bool:
             sa.or_(col(Pairing.address).in_(addresses), col(Pairing.other_address).in_(addresses)),
         )
     )
-    async with store.session() as session:
-        return (await session.exec(query)).one() > 0
+    return await store.read(lambda s: s.exec(query).one() > 0)
 
 
 async def request(store: Store, chat_id: int, addresses: Sequence[str], now: datetime) -> Request:
     """A stranger's code: the live one they have, a new one, or none when MAX_PENDING are live."""
     live = (col(Pairing.expires_at) > now, Pairing.status == "pending")
-    async with store.transaction() as session:
+
+    def ask(session: Session) -> Request:
         mine = select(Pairing).where(*live, col(Pairing.address).in_(addresses))
-        existing = (await session.exec(mine)).first()
+        existing = session.exec(mine).first()
         if existing is not None:
             return Request(existing.code, new=False)
-        count = (await session.exec(select(func.count()).select_from(Pairing).where(*live))).one()
+        count = session.exec(select(func.count()).select_from(Pairing).where(*live)).one()
         if count >= MAX_PENDING:
             return Request(None, new=False)
         row = Pairing(
@@ -87,6 +71,8 @@ async def request(store: Store, chat_id: int, addresses: Sequence[str], now: dat
         session.add(row)
         return Request(row.code, new=True)
 
+    return await store.write(ask)
+
 
 async def approve(store: Store, code: str, now: datetime, welcome: str | None = None) -> Pairing | None:
     """Approve the live request with `code`; None when there is none. `welcome` is queued for the
@@ -94,17 +80,20 @@ async def approve(store: Store, code: str, now: datetime, welcome: str | None = 
     query = select(Pairing).where(
         Pairing.code == normalise_code(code), Pairing.status == "pending", col(Pairing.expires_at) > now
     )
-    async with store.transaction() as session:
-        row = (await session.exec(query)).first()
+
+    def decide(session: Session) -> Pairing | None:
+        row = session.exec(query).first()
         if row is None:
             return None
         row.status, row.decided_at, row.code = "approved", now, None
-        chat = await session.get(Chat, row.chat_id) if row.chat_id is not None else None
+        chat = session.get(Chat, row.chat_id) if row.chat_id is not None else None
         if chat is not None and chat.id is not None:
             chat.history_from_at = now
             if welcome:
                 session.add(Reply(chat_id=chat.id, text=welcome, created_at=now))
         return row
+
+    return await store.write(decide)
 
 
 async def revoke(store: Store, address: str, now: datetime) -> int:
@@ -113,11 +102,14 @@ async def revoke(store: Store, address: str, now: datetime) -> int:
         col(Pairing.status).in_(("approved", "pending")),
         sa.or_(col(Pairing.address) == address, col(Pairing.other_address) == address),
     )
-    async with store.transaction() as session:
-        rows = list(await session.exec(query))
+
+    def take_back(session: Session) -> int:
+        rows = list(session.exec(query))
         for row in rows:
             row.status, row.decided_at, row.code = "revoked", now, None
         return len(rows)
+
+    return await store.write(take_back)
 
 
 async def listing(store: Store, now: datetime) -> list[Pairing]:
@@ -132,5 +124,4 @@ async def listing(store: Store, now: datetime) -> list[Pairing]:
         )
         .order_by(col(Pairing.id))
     )
-    async with store.session() as session:
-        return list(await session.exec(query))
+    return await store.read(lambda s: list(s.exec(query)))

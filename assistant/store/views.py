@@ -8,8 +8,8 @@ from typing import Literal
 
 from sqlmodel import Session, col, func, select
 
-from assistant.store.models import Chat, Message, Reply
-from assistant.store.store import Store
+from assistant.store import Store
+from assistant.store.tables import Chat, Message, Reply
 
 
 @dataclass(frozen=True)

@@ -10,21 +10,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.agent.builtins import GetTime
-from assistant.agent.fact_tools import add_commands, fact_tools
-from assistant.agent.memory import Memory
-from assistant.agent.memory_app import make_memory
-from assistant.agent.model import OllamaModel
+from assistant.agent.model import OllamaModel, model_options
 from assistant.agent.tools import ToolRegistry
 from assistant.agent.turn import Agent
-from assistant.app import model_options
 from assistant.commands import Commands
+from assistant.memory.app import make_memory
+from assistant.memory.service import Memory
+from assistant.memory.tools import add_commands, fact_tools
 from assistant.metrics import Metrics
-from assistant.pipeline import Pipeline
+from assistant.pipeline import Handled, Pipeline
 from assistant.settings import Settings
-from assistant.signals import Handled
-from assistant.store import inbox, views
-from assistant.store.models import utcnow
-from assistant.store.store import Store
+from assistant.store import Store, inbox, views
+from assistant.store.columns import utcnow
 from assistant.types import Address, Inbound
 
 

@@ -7,7 +7,7 @@ import math
 import re
 from typing import Any
 
-from assistant.agent.summary import SUMMARY_PROMPT
+from assistant.memory.summary import SUMMARY_PROMPT
 from tests.fakes.ollama import Step, echo_responder
 
 CHARS_PER_TOKEN = 3.0

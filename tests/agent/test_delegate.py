@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from assistant.agent.delegate import parse_tasks, render
-from assistant.agent.roles import Role
-from assistant.agent.swarm import Outcome
 from assistant.agent.tools import ToolError
+from assistant.team.roles import Role
+from assistant.team.service import Outcome
+from assistant.team.tools import parse_tasks, render
 
 ROLES = {name: Role(name, f"{name} role", f"You are the {name}.") for name in ("writer", "critic")}
 

@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from assistant.agent import prompt
 from assistant.keys import STORE
-from assistant.store.memory import Fact
+from assistant.store.tables import Fact
 from tests.agent.memory_fake import is_summary, responder
 from tests.api import send, wait_handled
 from tests.conftest import AppClient, MakeClient
@@ -35,8 +35,7 @@ def prompt_text(body: dict[str, Any]) -> str:
 
 
 async def stored_facts(client: AppClient) -> list[Fact]:
-    async with client.app[STORE].session() as session:
-        return list(await session.exec(select(Fact)))
+    return await client.app[STORE].read(lambda s: list(s.exec(select(Fact))))
 
 
 async def test_remember_recall_and_forget_through_tool_calls(client: AppClient, fake: FakeOllama) -> None:

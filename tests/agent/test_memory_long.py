@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from assistant.agent import prompt, summary
+from assistant.agent import prompt
+from assistant.memory import summary
 from assistant.settings import Settings
 from tests.agent.conversation import Conversation, conversation
 from tests.agent.memory_fake import CHARS_PER_TOKEN, is_summary, responder, tokens

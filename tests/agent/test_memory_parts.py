@@ -8,10 +8,10 @@ from typing import Any, Literal
 
 import pytest
 
-from assistant.agent import summary
-from assistant.agent.facts import Known, cosine, for_prompt, keyword_score, rank, words
 from assistant.agent.model import ModelReply
-from assistant.agent.tokens import CountingModel, TokenCounter, next_ratio, request_chars
+from assistant.memory import summary
+from assistant.memory.facts import Known, cosine, for_prompt, keyword_score, rank, words
+from assistant.memory.tokens import CountingModel, TokenCounter, next_ratio, request_chars
 from assistant.store.memory import Summary
 from assistant.store.views import Entry
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.agent.roles import Role, load_roles, parse_text
+from assistant.team.roles import Role, load_roles, parse_text
 
 GOOD = """
 [scout]

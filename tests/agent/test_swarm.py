@@ -12,17 +12,16 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import col, select
 
-from assistant.agent.delegate import Delegate, nested
-from assistant.agent.model import OllamaModel
-from assistant.agent.roles import Role
-from assistant.agent.swarm import MEMBER_TIMEOUT, MODEL_DOWN, OVER_BUDGET, TEAM_TIMEOUT, Limits, Swarm
+from assistant.agent.model import OllamaModel, model_options
 from assistant.agent.tools import ToolContext, ToolError, ToolRegistry
-from assistant.app import model_options
 from assistant.settings import Settings
-from assistant.store.models import Chat, utcnow
-from assistant.store.runs import Run
-from assistant.store.store import Store
-from assistant.swarm_app import OllamaModels
+from assistant.store import Store
+from assistant.store.columns import utcnow
+from assistant.store.tables import Chat, Run
+from assistant.team.app import OllamaModels
+from assistant.team.roles import Role
+from assistant.team.service import MEMBER_TIMEOUT, MODEL_DOWN, OVER_BUDGET, TEAM_TIMEOUT, Limits, Swarm
+from assistant.team.tools import Delegate, nested
 from tests.agent.team import TeamResponder, results
 from tests.fakes.ollama import FakeOllama, Step
 
@@ -67,8 +66,7 @@ class Rig:
         return results(await Delegate(self.swarm).call(args, self.ctx))
 
     async def runs(self) -> list[Run]:
-        async with self.store.session() as session:
-            return list(await session.exec(select(Run).order_by(col(Run.id))))
+        return await self.store.read(lambda s: list(s.exec(select(Run).order_by(col(Run.id)))))
 
 
 @pytest.fixture
@@ -77,8 +75,7 @@ async def rig(tmp_path: Path, fake: FakeOllama) -> AsyncIterator[Rig]:
     fake.responder = team
     fake.models["small:1b"] = ["completion", "tools"]
     store = await Store.open(f"sqlite:///{tmp_path / 'h.db'}")
-    async with store.transaction() as session:
-        session.add(Chat(channel="api", address="api:anna"))
+    await store.write(lambda s: s.add(Chat(channel="api", address="api:anna")))
     main = OllamaModel(model_options(Settings(ollama_url=fake.url)))
     models = OllamaModels(main)
     notices: list[tuple[int, str]] = []

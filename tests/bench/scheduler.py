@@ -19,18 +19,16 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from assistant.app import create_app
-from assistant.jobs import new_job
+from assistant.jobs.rules import new_job
+from assistant.jobs.service import JobService
+from assistant.jobs.triggers import parse_trigger
 from assistant.keys import ROUTER, STORE
-from assistant.scheduler import JobService
 from assistant.settings import Settings
-from assistant.store import inbox
-from assistant.store.jobs import Job
-from assistant.store.models import Chat
-from assistant.store.store import Store
-from assistant.triggers import parse_trigger
+from assistant.store import Store, inbox
+from assistant.store.tables import Chat, Job
 from assistant.types import Address, Inbound, Outbound
 from tests.fakes.ollama import FakeOllama
 
@@ -78,13 +76,14 @@ async def fill(url: str, chats: int, jobs: int, probes: int, probe_at: datetime)
     """Write the chats and jobs; `probes` reminders fall due 10 ms apart from `probe_at`."""
     store = await Store.open(url)
     now, rng = datetime.now(UTC), random.Random(5)
-    async with store.transaction() as session:
+
+    def write(session: Session) -> None:
         rows = [
             Chat(channel=CHANNEL, address=str(Address(CHANNEL, f"u{i}")), created_at=now)
             for i in range(chats)
         ]
         session.add_all(rows)
-        await session.flush()
+        session.flush()
         ids = [c.id or 0 for c in rows]
         for n in range(jobs - probes):
             session.add(background_job(ids[n % chats], n, now, rng))
@@ -92,6 +91,8 @@ async def fill(url: str, chats: int, jobs: int, probes: int, probe_at: datetime)
             at = (probe_at + timedelta(milliseconds=10 * n)).isoformat()
             spec = parse_trigger(at, None, None, "UTC", now)
             session.add(new_job(ids[n * 7 % chats], "reminder", f"probe {n}", spec, 3600, "bench"))
+
+    await store.write(write)
     await store.close()
 
 
@@ -170,10 +171,13 @@ async def shift_probes(url: str, probes: int) -> None:
     """Make the probes fall due from 3 s after now, 10 ms apart, so they fire while the router is busy."""
     store = await Store.open(url)
     first_at = datetime.now(UTC) + timedelta(seconds=3)
-    async with store.transaction() as session:
-        for job in await session.exec(select(Job).where(col(Job.text).startswith("probe "))):
+
+    def shift(session: Session) -> None:
+        for job in session.exec(select(Job).where(col(Job.text).startswith("probe "))):
             due_at = first_at + timedelta(milliseconds=GAP_MS * int(job.text.split()[1]))
             job.trigger_value, job.next_run_at = due_at.isoformat(), due_at
+
+    await store.write(shift)
     await store.close()
 
 

@@ -19,15 +19,15 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from assistant.agent.delegate import Delegate, nested
-from assistant.agent.model import OllamaModel
-from assistant.agent.roles import Role
-from assistant.agent.swarm import Limits, Swarm
+from assistant.agent.model import OllamaModel, model_options
 from assistant.agent.tools import ToolContext, ToolRegistry
-from assistant.app import model_options
 from assistant.settings import Settings
-from assistant.store.models import Chat, utcnow
-from assistant.store.store import Store
+from assistant.store import Store
+from assistant.store.columns import utcnow
+from assistant.store.tables import Chat
+from assistant.team.roles import Role
+from assistant.team.service import Limits, Swarm
+from assistant.team.tools import Delegate, nested
 from tests.fakes.ollama import FakeOllama
 
 TASKS = 5
@@ -100,8 +100,7 @@ async def measure(store: Store, model: OllamaModel, fake: FakeOllama) -> list[di
 async def main() -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as folder:
         store = await Store.open(f"sqlite:///{Path(folder) / 'bench.db'}")
-        async with store.transaction() as session:
-            session.add(Chat(channel="api", address="api:bench"))
+        await store.write(lambda s: s.add(Chat(channel="api", address="api:bench")))
         async with FakeOllama(delay_s=PER_CALL_S) as fake:
             model = OllamaModel(model_options(Settings(ollama_url=fake.url)))
             await model.chat([{"role": "user", "content": "warm up"}], None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.channels.providers import Providers
+from assistant.channels.app import Providers
 from assistant.errors import SettingsError
 from assistant.settings import load_settings
 from assistant.types import Address

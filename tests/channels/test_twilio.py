@@ -11,7 +11,7 @@ from sqlmodel import col, select
 from assistant.app import create_app
 from assistant.keys import STORE
 from assistant.settings import Settings
-from assistant.store.models import Message, Reply
+from assistant.store.tables import Message, Reply
 from tests.channels.webhooks import (
     OWNER_SMS,
     OWNER_WA,
@@ -36,8 +36,7 @@ async def tw(aiohttp_client: MakeClient, settings: Settings, twilio_api: TwilioF
 
 
 async def replies(client: AppClient) -> list[Reply]:
-    async with client.app[STORE].session() as session:
-        return list(await session.exec(select(Reply).order_by(col(Reply.id))))
+    return await client.app[STORE].read(lambda s: list(s.exec(select(Reply).order_by(col(Reply.id)))))
 
 
 async def until_reply(client: AppClient, check: Any, timeout_s: float = 5) -> Reply:
@@ -77,8 +76,7 @@ async def test_a_forged_webhook_is_refused_and_nothing_is_written(tw: AppClient)
     assert response.status == 403
     unsigned = await tw.post("/webhooks/twilio", data=form)
     assert unsigned.status == 403
-    async with tw.app[STORE].session() as session:
-        assert list(await session.exec(select(Message))) == []
+    assert await tw.app[STORE].read(lambda s: list(s.exec(select(Message)))) == []
 
 
 async def test_a_form_without_a_message_sid_gets_400(tw: AppClient) -> None:
@@ -117,8 +115,7 @@ async def test_media_is_recorded_and_answered(tw: AppClient, twilio_api: TwilioF
     await post_twilio(tw, twilio_form("", f"whatsapp:+{OWNER_WA}", **media))
     await until(lambda: len(twilio_api.sent) == 1)
     assert twilio_api.sent[0]["Body"].startswith("I can't look at pictures yet")
-    async with tw.app[STORE].session() as session:
-        [message] = list(await session.exec(select(Message)))
+    [message] = await tw.app[STORE].read(lambda s: list(s.exec(select(Message))))
     assert message.meta["media_url_0"] == "https://api.twilio.com/m/1"
 
 

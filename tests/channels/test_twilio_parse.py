@@ -11,7 +11,7 @@ from multidict import MultiDict
 from twilio.request_validator import HMAC_SHA256, RequestValidator
 
 from assistant.channels.base import PayloadError, StatusUpdate
-from assistant.channels.twilio_parse import (
+from assistant.channels.twilio.parse import (
     parse_message,
     parse_status,
     public_url,

@@ -9,7 +9,7 @@ import pytest
 
 from assistant.channels.base import SendError
 from assistant.channels.split import send_split
-from assistant.channels.twilio_send import TwilioSender, addresses_for
+from assistant.channels.twilio.send import TwilioSender, addresses_for
 from assistant.types import Address
 from tests.fakes.base import Failure
 from tests.fakes.twilio import TwilioFake

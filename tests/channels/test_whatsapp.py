@@ -17,7 +17,7 @@ from assistant.app import create_app
 from assistant.errors import SettingsError
 from assistant.keys import STORE
 from assistant.settings import Secret, Settings
-from assistant.store.models import Message, Reply
+from assistant.store.tables import Message, Reply
 from tests.channels.webhooks import (
     OWNER_BSUID,
     VERIFY_TOKEN,
@@ -42,8 +42,7 @@ async def wa(aiohttp_client: MakeClient, settings: Settings, graph: GraphFake) -
 
 
 async def rows(client: AppClient, table: type[Any]) -> list[Any]:
-    async with client.app[STORE].session() as session:
-        return list(await session.exec(select(table).order_by(col(table.id))))
+    return await client.app[STORE].read(lambda s: list(s.exec(select(table).order_by(col(table.id)))))
 
 
 def texts(graph: GraphFake) -> list[str]:

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from assistant.channels.base import PayloadError, StatusUpdate
-from assistant.channels.whatsapp_parse import (
+from assistant.channels.whatsapp.parse import (
     addresses,
     parse_webhook,
     verify_challenge,

@@ -9,7 +9,7 @@ import pytest
 
 from assistant.channels.base import SendError
 from assistant.channels.split import send_split
-from assistant.channels.whatsapp_send import (
+from assistant.channels.whatsapp.send import (
     WhatsAppSender,
     classify_error,
     recipient,

@@ -11,8 +11,8 @@ import pytest
 from assistant.sandbox.config import SandboxConfig
 from assistant.sandbox.docker_sandbox import DockerSandbox
 from assistant.sandbox.errors import SandboxError
-from assistant.sandbox.image import SKILLS_DIR
 from assistant.sandbox.manifest import SkillManifest, load_skills
+from assistant.settings import SKILLS_DIR
 from tests.sandbox.docker_env import (
     REQUIRE_DOCKER,
     TEST_INSTANCE,

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from assistant.sandbox.image import SKILLS_DIR
+from assistant.settings import SKILLS_DIR
 from tests.api import send, wait_handled
 from tests.conftest import MakeClient
 from tests.fakes.ollama import FakeOllama, Step

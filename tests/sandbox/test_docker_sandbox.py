@@ -14,10 +14,10 @@ from assistant.sandbox.config import SandboxConfig
 from assistant.sandbox.container import LABEL_INSTANCE, instance_filter
 from assistant.sandbox.docker_sandbox import DockerSandbox
 from assistant.sandbox.errors import SkillError
-from assistant.sandbox.image import SKILLS_DIR
 from assistant.sandbox.manifest import SkillManifest
 from assistant.sandbox.service import run_skill
 from assistant.sandbox.tool import call_skill
+from assistant.settings import SKILLS_DIR
 from tests.sandbox.docker_env import TEST_INSTANCE, bridge_gateway
 
 pytestmark = [pytest.mark.docker, pytest.mark.timeout(120)]

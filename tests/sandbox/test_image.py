@@ -7,7 +7,8 @@ import shutil
 import tarfile
 from pathlib import Path
 
-from assistant.sandbox.image import SKILLS_DIR, WORKER_DIR, context_tar, worker_image_tag
+from assistant.sandbox.image import context_tar, worker_image_tag
+from assistant.settings import SKILLS_DIR, WORKER_DIR
 
 
 def copy_tree(tmp_path: Path) -> tuple[Path, Path]:

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from assistant.sandbox.errors import ManifestError
-from assistant.sandbox.image import SKILLS_DIR
 from assistant.sandbox.manifest import Limits, Permissions, load_skills, parse_manifest
+from assistant.settings import SKILLS_DIR
 
 GOOD: dict[str, Any] = {
     "name": "demo",

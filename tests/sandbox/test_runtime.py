@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from assistant.sandbox.image import WORKER_DIR
+from assistant.settings import WORKER_DIR
 
 RUNTIME = WORKER_DIR / "runtime" / "hearth_worker.py"
 

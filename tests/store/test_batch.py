@@ -8,9 +8,9 @@ from pathlib import Path
 
 from sqlmodel import col, select
 
+from assistant.store import Store
 from assistant.store.batch import AcceptBatcher
-from assistant.store.models import Chat, Message
-from assistant.store.store import Store
+from assistant.store.tables import Chat, Message
 from assistant.types import Address, Inbound, MessageKind
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -32,9 +32,8 @@ async def test_concurrent_accepts_store_each_message_once(tmp_path: Path) -> Non
     dup_first, dup_second, late = results[-1]
     assert (dup_first.new, dup_second.new, late.new) == (False, False, True)
     assert dup_first.message_id == results[1][0].message_id
-    async with store.session() as session:
-        messages = list(await session.exec(select(Message).order_by(col(Message.id))))
-        chats = list(await session.exec(select(Chat)))
+    messages = await store.read(lambda s: list(s.exec(select(Message).order_by(col(Message.id)))))
+    chats = await store.read(lambda s: list(s.exec(select(Chat))))
     await store.close()
     assert len(messages) == 31
     assert {c.address for c in chats} == {
@@ -51,8 +50,7 @@ async def test_concurrent_accepts_store_each_message_once(tmp_path: Path) -> Non
 async def test_a_job_does_not_open_the_window(tmp_path: Path) -> None:
     store = await Store.open(f"sqlite:///{tmp_path / 'h.db'}")
     [accepted] = await AcceptBatcher(lambda: store).accept([message("j1", kind="job")], NOW)
-    async with store.session() as session:
-        chat = await session.get(Chat, accepted.chat_id)
+    chat = await store.read(lambda s: s.get(Chat, accepted.chat_id))
     await store.close()
     assert chat is not None
     assert chat.last_inbound_at is None

@@ -17,9 +17,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
-from assistant.store import inbox, outbox
-from assistant.store.models import Turn
-from assistant.store.store import Store
+from assistant.store import Store, inbox, outbox
+from assistant.store.tables import Turn
 from assistant.types import Address, Inbound
 from tests.api import send, transcript, wait_handled
 from tests.conftest import MakeClient

@@ -11,8 +11,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
-from assistant.store.models import Chat
-from assistant.store.store import Store
+from assistant.store import Store
+from assistant.store.tables import Chat
 
 
 async def test_migrations_match_the_models(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
 
-import assistant.store.models
+import assistant.store.columns
 
 revision = ${repr(up_revision)}
 down_revision = ${repr(down_revision)}

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
 
-import assistant.store.models
+import assistant.store.columns
 
 revision = "0001"
 down_revision = None
@@ -26,9 +26,9 @@ def upgrade() -> None:
         sa.Column("channel", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
         sa.Column("address", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
         sa.Column("timezone", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
-        sa.Column("created_at", assistant.store.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("last_inbound_at", assistant.store.models.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("history_from_at", assistant.store.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", assistant.store.columns.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_inbound_at", assistant.store.columns.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("history_from_at", assistant.store.columns.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("channel", "address", name="uq_chat_channel_address"),
     )
@@ -38,8 +38,8 @@ def upgrade() -> None:
         sa.Column("chat_id", sa.Integer(), nullable=False),
         sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("model", sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
-        sa.Column("started_at", assistant.store.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("finished_at", assistant.store.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("started_at", assistant.store.columns.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", assistant.store.columns.UTCDateTime(timezone=True), nullable=True),
         sa.Column("duration_ms", sa.Integer(), nullable=True),
         sa.Column("steps", sa.Integer(), nullable=False),
         sa.Column("prompt_tokens", sa.Integer(), nullable=False),
@@ -65,10 +65,10 @@ def upgrade() -> None:
         sa.Column("meta", sa.JSON(), nullable=False),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", assistant.store.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("next_attempt_at", assistant.store.columns.UTCDateTime(timezone=True), nullable=True),
         sa.Column("turn_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", assistant.store.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("handled_at", assistant.store.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", assistant.store.columns.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("handled_at", assistant.store.columns.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["chat_id"],
             ["chat.id"],
@@ -93,11 +93,11 @@ def upgrade() -> None:
         sa.Column("meta", sa.JSON(), nullable=False),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", assistant.store.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("next_attempt_at", assistant.store.columns.UTCDateTime(timezone=True), nullable=True),
         sa.Column("provider_id", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
         sa.Column("error", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-        sa.Column("created_at", assistant.store.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("sent_at", assistant.store.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", assistant.store.columns.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", assistant.store.columns.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["chat_id"],
             ["chat.id"],

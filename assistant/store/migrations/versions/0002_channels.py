@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
 
-import assistant.store.models
+import assistant.store.columns
 
 revision = "0002"
 down_revision = "0001"
@@ -20,7 +20,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    instant = assistant.store.models.UTCDateTime
+    instant = assistant.store.columns.UTCDateTime
     op.create_table(
         "sentpart",
         sa.Column("id", sa.Integer(), nullable=False),

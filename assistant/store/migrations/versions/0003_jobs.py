@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
 
-import assistant.store.models
+import assistant.store.columns
 
 revision = "0003"
 down_revision = "0002"
@@ -20,7 +20,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    instant = assistant.store.models.UTCDateTime
+    instant = assistant.store.columns.UTCDateTime
     text = sqlmodel.sql.sqltypes.AutoString
     op.create_table(
         "job",

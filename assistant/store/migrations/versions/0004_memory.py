@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
 
-import assistant.store.models
+import assistant.store.columns
 
 revision = "0004"
 down_revision = "0003"
@@ -23,7 +23,7 @@ def upgrade() -> None:
     op.create_table(
         "fact",
         sa.Column("vector", sa.JSON(), nullable=True),
-        sa.Column("created_at", assistant.store.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", assistant.store.columns.UTCDateTime(timezone=True), nullable=False),
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("chat_id", sa.Integer(), nullable=False),
         sa.Column("text", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
@@ -36,8 +36,8 @@ def upgrade() -> None:
 
     op.create_table(
         "chatsummary",
-        sa.Column("history_from_at", assistant.store.models.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("updated_at", assistant.store.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("history_from_at", assistant.store.columns.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("updated_at", assistant.store.columns.UTCDateTime(timezone=True), nullable=False),
         sa.Column("chat_id", sa.Integer(), nullable=False),
         sa.Column("text", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("through_message_id", sa.Integer(), nullable=False),

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
 
-import assistant.store.models
+import assistant.store.columns
 
 revision = "0005"
 down_revision = "0004"
@@ -25,7 +25,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("turn_id", sa.Integer(), nullable=True),
         sa.Column("chat_id", sa.Integer(), nullable=False),
-        sa.Column("turn_started_at", assistant.store.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("turn_started_at", assistant.store.columns.UTCDateTime(timezone=True), nullable=False),
         sa.Column("parent_id", sa.Integer(), nullable=True),
         sa.Column("depth", sa.Integer(), nullable=False),
         sa.Column("role", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
@@ -33,8 +33,8 @@ def upgrade() -> None:
         sa.Column("model", sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("error", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-        sa.Column("started_at", assistant.store.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("finished_at", assistant.store.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("started_at", assistant.store.columns.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", assistant.store.columns.UTCDateTime(timezone=True), nullable=True),
         sa.Column("duration_ms", sa.Integer(), nullable=True),
         sa.Column("steps", sa.Integer(), nullable=False),
         sa.Column("prompt_tokens", sa.Integer(), nullable=False),

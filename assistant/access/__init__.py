@@ -1,0 +1,1 @@
+"""Who may talk to Hearth and what they may do: owners, members, pairing, rate limits."""

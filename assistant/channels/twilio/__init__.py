@@ -1,0 +1,1 @@
+"""The Twilio channel (SMS and WhatsApp): signed webhooks in, Messages API out."""

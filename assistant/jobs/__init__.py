@@ -1,0 +1,1 @@
+"""Jobs: reminders and recurring tasks, their triggers, and the scheduler that fires them."""

@@ -1,0 +1,65 @@
+"""The scheduler in the application: tools and commands before the core starts, timers after it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from assistant.commands import CommandContext, Commands
+from assistant.jobs import tools
+from assistant.jobs.rules import JobNotFound, line
+from assistant.jobs.service import JobService
+from assistant.keys import CLOCK, COMMANDS, JOBS, ROUTER, SENDER, SETTINGS, STORE, TOOLS
+from assistant.store import jobs
+
+logger = logging.getLogger(__name__)
+
+NO_JOBS = "No reminders or tasks here. Ask me to remind you of something, or to do something on a schedule."
+
+
+def add_commands(commands: Commands, service: JobService, default_timezone: str) -> None:
+    """/jobs and /cancel ID for the chat's own jobs."""
+
+    async def list_jobs(ctx: CommandContext) -> str:
+        rows = await jobs.for_chat(service.store, ctx.chat.id or 0)
+        timezone = ctx.chat.timezone or default_timezone
+        return "\n".join(line(job, timezone) for job in rows) if rows else NO_JOBS
+
+    async def cancel(ctx: CommandContext) -> str:
+        raw = ctx.args.strip().lstrip("#")
+        if not raw.isdigit():
+            return "Send /cancel followed by a job number from /jobs, like /cancel 3."
+        try:
+            job = await service.change(int(raw), ctx.chat.id or 0, "cancel")
+        except JobNotFound:
+            return f"There is no job {raw} in this chat; /jobs lists them."
+        return f"Cancelled: {line(job, ctx.chat.timezone or default_timezone)}"
+
+    commands.add("jobs", "this chat's reminders and tasks", list_jobs)
+    commands.add("cancel", "cancel a job: /cancel ID", cancel)
+
+
+async def jobs_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Make the job service and register its tools and commands; runs before the core."""
+    settings = app[SETTINGS]
+    service = JobService(
+        app[STORE],
+        clock=app[CLOCK],
+        notify=lambda chat_id: app[ROUTER].notify(chat_id),
+        wake=lambda: app[SENDER].wake(),
+    )
+    app[JOBS] = service
+    for tool in tools.tools(service, settings.job_grace_s):
+        app[TOOLS].add(tool)
+    add_commands(app[COMMANDS], service, str(settings.timezone))
+    yield
+
+
+async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Catch up and arm every job once the router and sender run; stop the timers first on the way out."""
+    count = await app[JOBS].start()
+    logger.info("scheduler started with %d jobs", count)
+    yield
+    app[JOBS].stop()

@@ -1,0 +1,99 @@
+"""`hearth jobs list|add|cancel|pause|resume`: the job table from the command line, for any chat."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from sqlmodel import select
+
+from assistant.jobs.rules import JobNotFound, change, line, new_job
+from assistant.jobs.triggers import TriggerError, parse_trigger
+from assistant.settings import Settings
+from assistant.store import Store, jobs
+from assistant.store.columns import utcnow
+from assistant.store.inbox import chat_for
+from assistant.store.jobs import JobKind
+from assistant.store.tables import Chat
+from assistant.types import Address
+
+RESTART_NOTE = "A running Hearth arms jobs added or resumed here when it next starts."
+
+
+def arguments(parser: argparse.ArgumentParser) -> None:
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    listing = actions.add_parser("list", help="list jobs, of every chat or of one")
+    listing.add_argument("--chat", help="only this chat's jobs, by address such as whatsapp:+15551234567")
+    add = actions.add_parser("add", help="add a reminder (--text) or a task (--prompt)")
+    add.add_argument("--chat", required=True, help="the chat's address, such as api:alice")
+    add.add_argument("--channel", help="the chat's channel when it is not the address's kind")
+    what = add.add_mutually_exclusive_group(required=True)
+    what.add_argument("--text", help="a reminder's text, sent as is")
+    what.add_argument("--prompt", help="a task's prompt, run by the agent")
+    when = add.add_mutually_exclusive_group(required=True)
+    when.add_argument("--at", help="ISO 8601 date and time; without an offset it is in --timezone")
+    when.add_argument("--every", help="an interval such as 30m, 2h, 1d")
+    when.add_argument("--cron", help="a 5-field cron expression such as '0 7 * * mon-fri'")
+    add.add_argument("--timezone", help="IANA zone; default the chat's, else HEARTH_TIMEZONE")
+    for name in ("cancel", "pause", "resume"):
+        actions.add_parser(name, help=f"{name} a job by id").add_argument("id", type=int)
+
+
+async def _chats(store: Store, address: str) -> list[Chat]:
+    return await store.read(lambda s: list(s.exec(select(Chat).where(Chat.address == address))))
+
+
+async def _chat(store: Store, args: argparse.Namespace) -> Chat:
+    address = str(Address.parse(args.chat))
+    found = [c for c in await _chats(store, address) if args.channel in (None, c.channel)]
+    if len(found) > 1:
+        raise TriggerError(f"{address} has chats on several channels; pick one with --channel")
+    if found:
+        return found[0]
+    channel = args.channel or Address.parse(args.chat).kind
+    return await store.write(lambda s: chat_for(s, channel, address, utcnow()))
+
+
+async def _add(store: Store, settings: Settings, args: argparse.Namespace) -> str:
+    chat = await _chat(store, args)
+    timezone = args.timezone or chat.timezone or str(settings.timezone)
+    spec = parse_trigger(args.at, args.every, args.cron, timezone, utcnow())
+    kind: JobKind = "reminder" if args.text is not None else "task"
+    job = new_job(chat.id or 0, kind, args.text or args.prompt, spec, settings.job_grace_s, "cli")
+    job = await jobs.add(store, job)
+    return f"added {line(job, chat.timezone or timezone)}\n{RESTART_NOTE}"
+
+
+async def _list(store: Store, settings: Settings, args: argparse.Namespace) -> str:
+    chats = await _chats(store, str(Address.parse(args.chat))) if args.chat else None
+    rows = await jobs.listing(store, [c.id or 0 for c in chats] if chats is not None else None)
+    return "\n".join(f"{line(job, job.timezone)} [chat {job.chat_id}]" for job in rows) or "no jobs"
+
+
+async def _run(settings: Settings, args: argparse.Namespace) -> str:
+    store = await Store.open(settings.database_url)
+    try:
+        if args.action == "add":
+            return await _add(store, settings, args)
+        if args.action == "list":
+            return await _list(store, settings, args)
+        job = await change(store, args.id, None, args.action, utcnow())
+        note = f"\n{RESTART_NOTE}" if args.action == "resume" else ""
+        return f"{args.action}: {line(job, job.timezone)}{note}"
+    finally:
+        await store.close()
+
+
+def run(settings: Settings, args: argparse.Namespace) -> int:
+    """Print the outcome; a bad trigger, address or id is one line on stderr and exit code 2."""
+    try:
+        print(asyncio.run(_run(settings, args)))
+    except (TriggerError, JobNotFound, ValueError) as exc:
+        print(f"hearth jobs: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+RUN = {"jobs": run}
+ARGUMENTS = {"jobs": arguments}

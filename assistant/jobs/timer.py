@@ -1,0 +1,80 @@
+"""What wakes the scheduler at due times: APScheduler 3.x in Hearth, a manual timer in tests."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from contextlib import suppress
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.base import BaseTrigger
+
+from assistant.jobs.triggers import TriggerSpec, next_run
+
+
+class SpecTrigger(BaseTrigger):  # type: ignore[misc]
+    """An APScheduler trigger whose due times are exactly `next_run`'s."""
+
+    __slots__ = ("spec",)
+
+    def __init__(self, spec: TriggerSpec) -> None:
+        self.spec = spec
+
+    def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime | None:
+        """After the previous due time; or, for a fresh job, the first due time at or after now."""
+        if previous_fire_time is not None:
+            return next_run(self.spec, previous_fire_time)
+        return next_run(self.spec, now - timedelta(microseconds=1))
+
+    def __str__(self) -> str:
+        return f"{self.spec.kind}[{self.spec.value} {self.spec.timezone}]"
+
+
+class Timer(Protocol):
+    """What wakes the scheduler at due times: APScheduler in Hearth, a manual one in tests."""
+
+    def put(self, job_id: int, spec: TriggerSpec, next_at: datetime) -> None: ...
+
+    def drop(self, job_id: int) -> None: ...
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+class ApsTimer:
+    """APScheduler 3.x in memory: nothing pickled, every late due time still runs, never two at once."""
+
+    def __init__(self, fire: Callable[[int], Awaitable[object]]) -> None:
+        self._fire = fire
+        self.scheduler = AsyncIOScheduler(
+            timezone="UTC",
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+        )
+
+    def put(self, job_id: int, spec: TriggerSpec, next_at: datetime) -> None:
+        self.scheduler.add_job(
+            self._fire,
+            SpecTrigger(spec),
+            args=[job_id],
+            id=str(job_id),
+            next_run_time=next_at,
+            replace_existing=True,
+            # Given here rather than left to the defaults: it saves APScheduler a step per job.
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
+        )
+
+    def drop(self, job_id: int) -> None:
+        with suppress(JobLookupError):
+            self.scheduler.remove_job(str(job_id))
+
+    def start(self) -> None:
+        self.scheduler.start()
+
+    def stop(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)

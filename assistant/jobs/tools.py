@@ -1,0 +1,159 @@
+"""The agent's tools for jobs and the chat's timezone; each answers from the stored row."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from sqlmodel import Session
+
+from assistant.agent.builtins import zone
+from assistant.agent.tools import Tool, ToolContext, ToolError
+from assistant.jobs.rules import Action, JobNotFound, new_job, summary
+from assistant.jobs.service import JobService
+from assistant.jobs.triggers import TriggerError, parse_trigger
+from assistant.store import jobs
+from assistant.store.jobs import JobKind
+from assistant.store.tables import Chat
+
+_WHEN = {
+    "at": {
+        "type": "string",
+        "description": "ISO 8601 date and time, e.g. 2026-11-27T08:00 (the person's time)",
+    },
+    "every": {"type": "string", "description": "an interval such as 30m, 2h, 1d or 1h30m"},
+    "cron": {"type": "string", "description": "a 5-field cron expression, e.g. '0 7 * * mon-fri'"},
+    "timezone": {"type": "string", "description": "IANA zone such as Europe/Berlin; omit for the person's"},
+}
+_ID = {
+    "type": "object",
+    "properties": {"id": {"type": "integer", "description": "the job id"}},
+    "required": ["id"],
+}
+
+
+def _text(args: Mapping[str, Any], name: str) -> str | None:
+    value = args.get(name)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ToolError(f"{name} must be a string")
+    return value
+
+
+def _job_id(args: Mapping[str, Any]) -> int:
+    value = args.get("id")
+    if isinstance(value, str) and value.strip().lstrip("#").isdigit():
+        return int(value.strip().lstrip("#"))
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise ToolError("id must be the number of a job, as list_jobs shows it")
+
+
+class Schedule:
+    """schedule_reminder and schedule_task: one class, two kinds."""
+
+    def __init__(self, service: JobService, kind: JobKind, grace_s: float) -> None:
+        self.service, self.kind, self.grace_s = service, kind, grace_s
+        self.field = "text" if kind == "reminder" else "prompt"
+        self.name = f"schedule_{kind}"
+        self.description = (
+            "Send the person a fixed reminder text at a time (at), on an interval (every) "
+            "or on a cron schedule."
+            if kind == "reminder"
+            else "Run a prompt as a task at a time (at), on an interval (every) or on a cron schedule; "
+            "your answer to it is sent to the person."
+        )
+        what = "the reminder text, sent as is" if kind == "reminder" else "what to do when the task runs"
+        self.parameters: Mapping[str, Any] = {
+            "type": "object",
+            "properties": {self.field: {"type": "string", "description": what}, **_WHEN},
+            "required": [self.field],
+        }
+
+    async def call(self, args: Mapping[str, Any], ctx: ToolContext) -> str:
+        timezone = _text(args, "timezone") or str(ctx.timezone)
+        try:
+            spec = parse_trigger(
+                _text(args, "at"), _text(args, "every"), _text(args, "cron"), timezone, ctx.now
+            )
+            job = new_job(
+                ctx.chat_id, self.kind, _text(args, self.field) or "", spec, self.grace_s, ctx.chat_key
+            )
+        except TriggerError as exc:
+            raise ToolError(str(exc)) from None
+        stored = await self.service.add(job)
+        return json.dumps({"scheduled": summary(stored, str(ctx.timezone))})
+
+
+class ListJobs:
+    name = "list_jobs"
+    description = "List this chat's reminders and tasks with their ids and next run times."
+    parameters: Mapping[str, Any] = {"type": "object", "properties": {}}
+
+    def __init__(self, service: JobService) -> None:
+        self.service = service
+
+    async def call(self, args: Mapping[str, Any], ctx: ToolContext) -> str:
+        rows = await jobs.for_chat(self.service.store, ctx.chat_id)
+        return json.dumps({"jobs": [summary(job, str(ctx.timezone)) for job in rows]})
+
+
+class ChangeJob:
+    """cancel_job, pause_job and resume_job."""
+
+    parameters: Mapping[str, Any] = _ID
+
+    def __init__(self, service: JobService, action: Action) -> None:
+        self.service, self.action = service, action
+        self.name = f"{action}_job"
+        self.description = f"{action.capitalize()} one of this chat's jobs by its id."
+
+    async def call(self, args: Mapping[str, Any], ctx: ToolContext) -> str:
+        try:
+            job = await self.service.change(_job_id(args), ctx.chat_id, self.action)
+        except JobNotFound as exc:
+            raise ToolError(f"{exc}; list_jobs shows the ids") from None
+        return json.dumps(
+            {self.action + ("led" if self.action == "cancel" else "d"): summary(job, str(ctx.timezone))}
+        )
+
+
+class SetTimezone:
+    name = "set_timezone"
+    description = "Set the person's timezone when they say where they are; times are then read in it."
+    parameters: Mapping[str, Any] = {
+        "type": "object",
+        "properties": {"timezone": {"type": "string", "description": "IANA zone such as America/New_York"}},
+        "required": ["timezone"],
+    }
+
+    def __init__(self, service: JobService) -> None:
+        self.service = service
+
+    async def call(self, args: Mapping[str, Any], ctx: ToolContext) -> str:
+        name = (_text(args, "timezone") or "").strip()
+        zone(name)
+
+        def set_zone(session: Session) -> None:
+            chat = session.get(Chat, ctx.chat_id)
+            if chat is None:
+                raise ToolError("this chat is not known")
+            chat.timezone = name
+
+        await self.service.store.write(set_zone)
+        return json.dumps({"timezone": name, "note": "existing jobs keep the timezone they were made in"})
+
+
+def tools(service: JobService, grace_s: float) -> list[Tool]:
+    """Every job tool, bound to `service`."""
+    return [
+        Schedule(service, "reminder", grace_s),
+        Schedule(service, "task", grace_s),
+        ListJobs(service),
+        ChangeJob(service, "cancel"),
+        ChangeJob(service, "pause"),
+        ChangeJob(service, "resume"),
+        SetTimezone(service),
+    ]

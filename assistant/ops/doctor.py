@@ -1,0 +1,81 @@
+"""`hearth doctor`: each check prints what it found and, when it failed, how to fix it."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from assistant.agent.model import OllamaModel, model_options
+from assistant.errors import ModelMissing, ModelUnavailable
+from assistant.ops.check import Check
+from assistant.ops.deploy import check_docker, check_providers, check_public_url
+from assistant.settings import Settings
+from assistant.store import Store, views
+
+
+async def check_database(settings: Settings) -> Check:
+    try:
+        store = await Store.open(settings.database_url)
+        await views.counts(store)
+        await store.close()
+    except Exception as exc:
+        return Check(
+            "database",
+            False,
+            f"{type(exc).__name__}: {exc}",
+            "check HEARTH_DATABASE_URL and that the data directory is writable",
+        )
+    return Check("database", True, f"{settings.database_url} is reachable and migrated")
+
+
+async def check_model(settings: Settings) -> list[Check]:
+    model = OllamaModel(model_options(settings))
+    try:
+        info = await model.info()
+    except ModelUnavailable as exc:
+        fix = "start Ollama (`ollama serve`) or set HEARTH_OLLAMA_URL to where it runs"
+        return [Check("ollama", False, f"no answer from {settings.ollama_url}: {exc}", fix)]
+    except ModelMissing:
+        found = Check("ollama", True, f"answering at {settings.ollama_url}")
+        return [
+            found,
+            Check("model", False, f"{settings.model} is not pulled", "run `hearth pull`"),
+        ]
+    finally:
+        await model.close()
+    tools = Check(
+        "tools",
+        info.tools,
+        "the model can call tools" if info.tools else "the model cannot call tools",
+        "choose a model with tool support, such as qwen3:4b or llama3.2, in HEARTH_MODEL",
+    )
+    return [
+        Check("ollama", True, f"answering at {settings.ollama_url}"),
+        Check("model", True, f"{settings.model} is available"),
+        tools,
+    ]
+
+
+async def check_settings(settings: Settings) -> list[Check]:
+    token = "set" if settings.api_token else "not set (the HTTP API is off)"
+    return [Check("settings", True, f"data in {settings.data_dir}; API token {token}")]
+
+
+CHECKS: list[Callable[[Settings], Awaitable[Check | list[Check]]]] = [
+    check_settings,
+    check_database,
+    check_model,
+    check_docker,
+    check_public_url,
+    check_providers,
+]
+
+
+async def run(settings: Settings) -> int:
+    """Run every check, print each, and return 0 only when all passed."""
+    failed = 0
+    for check in CHECKS:
+        found = await check(settings)
+        for result in found if isinstance(found, list) else [found]:
+            print(result.line(), flush=True)
+            failed += not result.ok
+    return 1 if failed else 0

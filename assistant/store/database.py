@@ -1,0 +1,106 @@
+"""The engine (SQLite in WAL mode with a busy timeout, or any URL SQLAlchemy knows) and the Store:
+transactions run as plain functions on worker threads, off the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from assistant.store.migrate import migrate
+
+BUSY_TIMEOUT_MS = 5000
+# Drivers Hearth used to name for asyncio; the store runs sync drivers in worker threads.
+_SYNC_DRIVERS = {"sqlite+aiosqlite": "sqlite", "postgresql+asyncpg": "postgresql+psycopg"}
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cursor.close()
+
+
+def sync_url(url: str) -> sa.URL:
+    parsed = sa.make_url(url)
+    driver = _SYNC_DRIVERS.get(parsed.drivername)
+    return parsed.set(drivername=driver) if driver else parsed
+
+
+def create_engine(url: str) -> sa.Engine:
+    """An engine for `url`; for SQLite the file's directory is created and the pragmas set."""
+    parsed = sync_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return sa.create_engine(parsed, pool_pre_ping=True)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(parsed, pool_size=4, max_overflow=4)
+    sa.event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+T = TypeVar("T")
+Work = Callable[[Session], T]
+
+
+class Store:
+    """Access to the database.
+
+    A transaction is a function of a Session: one hop off the event loop per transaction instead
+    of one per statement, which is what an async driver costs. Writes run on a single thread, so
+    they are serialised (SQLite wants one writer anyway) and a read-then-insert step inside one is
+    free of races; reads run on their own small pool, or inline for SQLite.
+    """
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+        # A read of a local SQLite file in WAL mode never waits for a lock and takes well under a
+        # millisecond: it runs inline, since a thread would cost more (the worker waits for the GIL
+        # behind a busy event loop). A write can wait for the file lock held by another process,
+        # so writes always run on the writer thread, where a wait never stalls the event loop.
+        self.inline_reads = engine.dialect.name == "sqlite"
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="hearth-db-write")
+        self._readers = ThreadPoolExecutor(2, thread_name_prefix="hearth-db-read")
+        # Held by every write, so a transaction that awaits in its middle never meets another
+        # writer on SQLite's lock (which would block the event loop for the busy timeout).
+        self._write_lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, url: str) -> Store:
+        """Connect to `url` and apply any pending migrations."""
+        engine = await asyncio.to_thread(create_engine, url)
+        await asyncio.to_thread(migrate, engine)
+        return cls(engine)
+
+    async def close(self) -> None:
+        self._writer.shutdown(wait=True)
+        self._readers.shutdown(wait=True)
+        await asyncio.to_thread(self.engine.dispose)
+
+    def _read(self, work: Work[T]) -> T:
+        with Session(self.engine, expire_on_commit=False) as session:
+            return work(session)
+
+    def _write(self, work: Work[T]) -> T:
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            return work(session)
+
+    async def read(self, work: Work[T]) -> T:
+        """Run `work(session)` for reading and return what it returns."""
+        if self.inline_reads:
+            return self._read(work)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._readers, self._read, work)
+
+    async def write(self, work: Work[T]) -> T:
+        """Run `work(session)` in one transaction, committed when it returns without raising."""
+        async with self._write_lock:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._writer, self._write, work)

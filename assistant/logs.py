@@ -29,5 +29,5 @@ def configure(log_format: str, level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("httpx", "aiohttp.access"):
+    for noisy in ("httpx", "aiohttp.access", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

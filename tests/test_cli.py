@@ -1,12 +1,17 @@
-"""The `hearth` command as a person runs it: serve and its shutdown, chat, doctor, pull."""
+"""The `hearth` command as a person runs it: serve and its shutdown, chat, doctor, pull, and how each
+fails: one clear line and a non-zero exit, a traceback only with --debug."""
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiohttp
 import pytest
+from aiohttp import web
 
 from assistant.agent.cli import bar
 from tests.conftest import AUTH
@@ -47,6 +52,9 @@ async def test_chat_keeps_history_between_runs(tmp_path: Path) -> None:
         code, out, err = await run_hearth("chat", env=env, cwd=tmp_path, stdin=b"who am I?\n")
         assert code == 0, err
         assert "hearth> echo: who am I?" in out
+        assert "INFO" not in out + err
+        assert "WARNING" not in out + err
+    assert (tmp_path / "data" / "chat.log").exists()
     contents = [m["content"] for m in fake.chat_requests[-1]["messages"]]
     assert "my name is Ada" in contents
 
@@ -114,3 +122,90 @@ async def test_a_bad_setting_stops_with_its_name(tmp_path: Path) -> None:
 )
 def test_the_progress_bar(completed: int | None, total: int | None, shown: str) -> None:
     assert shown in bar("pulling manifest", completed, total)
+
+
+NO_OLLAMA = "http://127.0.0.1:9"
+
+
+async def test_pull_with_ollama_down_says_what_to_do(tmp_path: Path) -> None:
+    env = hearth_env(tmp_path, NO_OLLAMA, HEARTH_MODEL_CONNECT_TIMEOUT_S="1")
+    code, _, err = await run_hearth("pull", env=env, cwd=tmp_path)
+    assert code == 1
+    assert err.startswith("hearth: Ollama is not answering at http://127.0.0.1:9")
+    assert "ollama serve" in err
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+async def test_debug_shows_the_traceback(tmp_path: Path) -> None:
+    env = hearth_env(tmp_path, NO_OLLAMA, HEARTH_MODEL_CONNECT_TIMEOUT_S="1")
+    code, _, err = await run_hearth("--debug", "pull", env=env, cwd=tmp_path)
+    assert code == 1
+    assert "Traceback" in err
+    code, _, err = await run_hearth("pull", env={**env, "HEARTH_LOG_LEVEL": "debug"}, cwd=tmp_path)
+    assert "Traceback" in err
+
+
+@asynccontextmanager
+async def refusing_ollama() -> AsyncIterator[str]:
+    """An Ollama-like server that answers 404 to /api/pull, as one does for an unknown model."""
+
+    async def refuse(_request: web.Request) -> web.Response:
+        return web.json_response({"error": "pull model manifest: file does not exist"}, status=404)
+
+    app = web.Application()
+    app.router.add_post("/api/pull", refuse)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
+
+
+async def test_a_refused_pull_names_the_model_and_the_setting(tmp_path: Path) -> None:
+    async with refusing_ollama() as url:
+        code, _, err = await run_hearth("pull", env=hearth_env(tmp_path, url), cwd=tmp_path)
+    assert code == 1
+    assert "refused to pull qwen3:4b" in err
+    assert "file does not exist" in err
+    assert "HEARTH_MODEL" in err
+    assert "Traceback" not in err
+
+
+async def test_a_locked_database_is_one_line(tmp_path: Path) -> None:
+    env = hearth_env(tmp_path, NO_OLLAMA)
+    code, _, err = await run_hearth("jobs", "list", env=env, cwd=tmp_path)
+    assert code == 0, err
+    holder = sqlite3.connect(tmp_path / "hearth.db")
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        args = ("jobs", "add", "--chat", "api:ada", "--every", "1h", "--text", "stretch")
+        code, _, err = await run_hearth(*args, env=env, cwd=tmp_path)
+    finally:
+        holder.rollback()
+        holder.close()
+    assert code == 1
+    assert err.startswith("hearth: the database is locked by another process")
+    assert "Traceback" not in err
+
+
+async def test_no_docker_engine_is_one_line(tmp_path: Path) -> None:
+    env = hearth_env(tmp_path, NO_OLLAMA, DOCKER_HOST=f"unix://{tmp_path}/no-docker.sock")
+    env.pop("HEARTH_SKILLS_DIR")
+    code, _, err = await run_hearth("skills", "build", env=env, cwd=tmp_path)
+    assert code == 1
+    assert err.startswith("hearth: ")
+    assert "Docker" in err
+    assert "Traceback" not in err
+
+
+async def test_a_bad_argument_says_so(tmp_path: Path) -> None:
+    code, _, err = await run_hearth(
+        "jobs", "cancel", "seven", env=hearth_env(tmp_path, NO_OLLAMA), cwd=tmp_path
+    )
+    assert code == 2
+    assert "invalid int value: 'seven'" in err

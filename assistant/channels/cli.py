@@ -47,7 +47,10 @@ def chat(settings: Settings, _args: argparse.Namespace) -> int:
     _log_to_file(log)
     print(f"(Hearth's log goes to {log}; Ctrl-D ends the conversation)")
     with hold(settings.data_dir):
-        asyncio.run(_chat(settings))
+        try:
+            asyncio.run(_chat(settings))
+        except KeyboardInterrupt:
+            print()
     return 0
 
 

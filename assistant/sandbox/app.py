@@ -9,9 +9,9 @@ from aiohttp import web
 
 from assistant.keys import SETTINGS, TOOLS
 from assistant.sandbox.config import sandbox_config
-from assistant.sandbox.docker_sandbox import DockerSandbox
 from assistant.sandbox.errors import SandboxError
 from assistant.sandbox.manifest import SkillSet
+from assistant.sandbox.runner import DockerSandbox
 from assistant.sandbox.service import list_skills, skill_tools
 
 logger = logging.getLogger(__name__)

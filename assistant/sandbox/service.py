@@ -7,10 +7,10 @@ from dataclasses import replace
 from typing import Any
 
 from assistant.sandbox.config import SandboxConfig
-from assistant.sandbox.docker_sandbox import DockerSandbox, Sandbox
 from assistant.sandbox.errors import ArgumentsError, EngineUnavailableError
 from assistant.sandbox.image import ensure_worker_image
 from assistant.sandbox.manifest import SkillSet, load_skills
+from assistant.sandbox.runner import DockerSandbox, Sandbox
 from assistant.sandbox.tool import SkillTool, call_skill
 
 

@@ -8,7 +8,6 @@ from typing import Any
 
 from assistant.agent.tools import ToolContext, ToolError
 from assistant.sandbox.arguments import validate_arguments
-from assistant.sandbox.docker_sandbox import Sandbox
 from assistant.sandbox.errors import (
     ArgumentsError,
     EngineUnavailableError,
@@ -17,6 +16,7 @@ from assistant.sandbox.errors import (
     SkillTimeoutError,
 )
 from assistant.sandbox.manifest import SkillManifest
+from assistant.sandbox.runner import Sandbox
 
 logger = logging.getLogger(__name__)
 

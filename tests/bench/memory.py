@@ -16,9 +16,9 @@ from typing import Any
 
 from assistant.settings import Settings
 from tests.agent.conversation import conversation
-from tests.agent.memory_fake import is_summary, responder, tokens
-from tests.agent.test_memory_long import filler
 from tests.fakes.ollama import FakeOllama
+from tests.memory.fake import is_summary, responder, tokens
+from tests.memory.test_long import filler
 
 
 def prompt_chars(body: dict[str, Any]) -> int:

@@ -17,9 +17,9 @@ from pathlib import Path
 
 from assistant.sandbox.config import SandboxConfig
 from assistant.sandbox.container import TMP_OPTIONS, WORKER_USER
-from assistant.sandbox.docker_sandbox import DockerSandbox
 from assistant.sandbox.manifest import SkillManifest, load_manifest
 from assistant.sandbox.protocol import encode_request, parse_response
+from assistant.sandbox.runner import DockerSandbox
 from assistant.sandbox.worker import READY_ID
 from tests.sandbox.docker_env import TEST_SKILLS_DIR, connect, ensure_test_image
 

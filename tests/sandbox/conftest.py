@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from assistant.sandbox.config import SandboxConfig
-from assistant.sandbox.docker_sandbox import DockerSandbox
 from assistant.sandbox.errors import SandboxError
 from assistant.sandbox.manifest import SkillManifest, load_skills
+from assistant.sandbox.runner import DockerSandbox
 from assistant.settings import SKILLS_DIR
 from tests.sandbox.docker_env import (
     REQUIRE_DOCKER,

@@ -11,9 +11,9 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from assistant.sandbox.docker_sandbox import DockerSandbox, ensure_workspace
 from assistant.sandbox.errors import SandboxError, SkillError, SkillTimeoutError, WorkerError
 from assistant.sandbox.manifest import SkillManifest
+from assistant.sandbox.runner import DockerSandbox, ensure_workspace
 from assistant.sandbox.tool import call_skill
 from tests.sandbox.docker_env import bridge_gateway
 

@@ -11,8 +11,8 @@ from assistant.agent import prompt
 from assistant.memory import summary
 from assistant.settings import Settings
 from tests.agent.conversation import Conversation, conversation
-from tests.agent.memory_fake import CHARS_PER_TOKEN, is_summary, responder, tokens
 from tests.fakes.ollama import FakeOllama
+from tests.memory.fake import CHARS_PER_TOKEN, is_summary, responder, tokens
 
 NUM_CTX = 2048
 # 250 exchanges: the person's message 2 is the conversation's message 3, their message 200 its 399th.

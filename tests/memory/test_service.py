@@ -10,10 +10,10 @@ from sqlmodel import select
 from assistant.agent import prompt
 from assistant.keys import STORE
 from assistant.store.tables import Fact
-from tests.agent.memory_fake import is_summary, responder
 from tests.api import send, wait_handled
 from tests.conftest import AppClient, MakeClient
 from tests.fakes.ollama import FakeOllama, Step
+from tests.memory.fake import is_summary, responder
 
 
 def call(name: str, **arguments: Any) -> Step:

@@ -12,7 +12,7 @@ from assistant.jobs.outcomes import retry_delay_s
 from assistant.pipeline import TurnEnd
 from assistant.store import Store, inbox, jobs
 from assistant.store.tables import Message, Turn
-from tests.scheduling import FakeClock, Harness, job_messages, open_store, replies
+from tests.jobs.scheduling import FakeClock, Harness, job_messages, open_store, replies
 
 START_AT = datetime(2026, 11, 27, 7, 0, tzinfo=UTC)
 

@@ -10,7 +10,7 @@ import pytest
 
 from assistant.jobs.rules import JobNotFound
 from assistant.store import Store, jobs
-from tests.scheduling import FakeClock, Harness, due_times, job_messages, open_store, replies
+from tests.jobs.scheduling import FakeClock, Harness, due_times, job_messages, open_store, replies
 
 START_AT = datetime(2026, 11, 27, 7, 0, tzinfo=UTC)
 

@@ -13,11 +13,11 @@ from assistant.keys import STORE
 from assistant.store import runs
 from assistant.store.tables import Reply
 from assistant.team.cli import render_list, render_tree
-from tests.agent.team import TeamResponder
 from tests.api import send, wait_handled
 from tests.conftest import AppClient, MakeClient
 from tests.fakes.ollama import FakeOllama, Step
 from tests.process import hearth_env, run_hearth
+from tests.team.responder import TeamResponder
 
 TASKS = [{"role": "writer", "task": "draft a note to Anna"}, {"role": "critic", "task": "check the note"}]
 

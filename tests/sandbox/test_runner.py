@@ -12,9 +12,9 @@ from aiohttp.test_utils import TestServer
 
 from assistant.sandbox.config import SandboxConfig
 from assistant.sandbox.container import LABEL_INSTANCE, instance_filter
-from assistant.sandbox.docker_sandbox import DockerSandbox
 from assistant.sandbox.errors import SkillError
 from assistant.sandbox.manifest import SkillManifest
+from assistant.sandbox.runner import DockerSandbox
 from assistant.sandbox.service import run_skill
 from assistant.sandbox.tool import call_skill
 from assistant.settings import SKILLS_DIR

@@ -14,7 +14,7 @@ import pytest
 from assistant.agent.tools import ToolContext, ToolRegistry
 from assistant.jobs.tools import tools
 from assistant.store.inbox import get_chat
-from tests.scheduling import FakeClock, Harness, open_store
+from tests.jobs.scheduling import FakeClock, Harness, open_store
 
 NOW_AT = datetime(2026, 11, 27, 7, 0, tzinfo=UTC)
 

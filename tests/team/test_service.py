@@ -22,8 +22,8 @@ from assistant.team.app import OllamaModels
 from assistant.team.roles import Role
 from assistant.team.service import MEMBER_TIMEOUT, MODEL_DOWN, OVER_BUDGET, TEAM_TIMEOUT, Limits, Swarm
 from assistant.team.tools import Delegate, nested
-from tests.agent.team import TeamResponder, results
 from tests.fakes.ollama import FakeOllama, Step
+from tests.team.responder import TeamResponder, results
 
 LIMITS = Limits(
     concurrency=2,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from assistant.store import Store, jobs
-from tests.scheduling import FakeClock, Harness, job_messages, open_store, replies
+from tests.jobs.scheduling import FakeClock, Harness, job_messages, open_store, replies
 
 START_AT = datetime(2026, 11, 27, 7, 0, tzinfo=UTC)
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from assistant.store import Store
-from tests.scheduling import FakeClock, Harness, due_times, open_store, replies
+from tests.jobs.scheduling import FakeClock, Harness, due_times, open_store, replies
 
 
 @pytest.fixture

@@ -42,6 +42,7 @@ from assistant.ops import health
 from assistant.pipeline import Handled, Pipeline
 from assistant.router import Router
 from assistant.sandbox.app import sandbox_ctx
+from assistant.search.app import search_ctx
 from assistant.settings import Settings
 from assistant.store import Store, inbox
 from assistant.store.columns import utcnow
@@ -122,6 +123,7 @@ def create_app(
         [
             store_ctx,
             sandbox_ctx,
+            search_ctx,
             model_ctx,
             memory_ctx,
             jobs_ctx,

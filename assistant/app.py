@@ -36,6 +36,7 @@ from assistant.keys import (
     STORE,
     TOOLS,
 )
+from assistant.mcp.app import mcp_ctx
 from assistant.memory.app import memory_ctx
 from assistant.metrics import Metrics
 from assistant.ops import health
@@ -124,6 +125,7 @@ def create_app(
             store_ctx,
             sandbox_ctx,
             search_ctx,
+            mcp_ctx,
             model_ctx,
             memory_ctx,
             jobs_ctx,

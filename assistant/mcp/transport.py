@@ -122,6 +122,7 @@ class ContainerTransport:
             await self._group.__aexit__(None, None, None)
         if self._writer is not None:
             self._writer.close()
+        self._attached.close()  # releases docker-py's hold on the socket the writer just closed
         await asyncio.to_thread(_remove, self._container)
 
     async def _read(

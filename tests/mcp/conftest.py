@@ -54,7 +54,12 @@ class HttpServer:
     async def stop(self) -> None:
         if self.proc is not None and self.proc.returncode is None:
             self.proc.terminate()
-            await self.proc.wait()
+            try:
+                await asyncio.wait_for(self.proc.wait(), 3)
+            except TimeoutError:
+                # uvicorn waits for open streams (a client's listen stream) to end before it exits.
+                self.proc.kill()
+                await self.proc.wait()
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import secrets
@@ -32,7 +33,8 @@ def _b64(data: bytes) -> str:
 
 
 def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    # validate=True: a character outside the alphabet is an error, not silently skipped.
+    return base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,7 @@ def parse_hash(text: str) -> PasswordHash:
     try:
         n, r, p = (int(x) for x in parts[1:4])
         salt, key = _unb64(parts[4]), _unb64(parts[5])
-    except ValueError as exc:
+    except (ValueError, binascii.Error) as exc:
         raise ValueError("the hash's numbers or base64 parts are malformed") from exc
     if n < 2 or n & (n - 1) or n > MAX_SCRYPT_N or not 1 <= r <= 64 or not 1 <= p <= 64 or not key:
         raise ValueError("the hash's scrypt parameters are out of range")

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from typing import Protocol
+
+from aiohttp import web
 
 from assistant.settings import Secret
 from assistant.store import Store
@@ -48,3 +51,10 @@ async def sign_in(client: AppClient, password: str = PASSWORD) -> int:
 async def add_chat(store: Store, channel: str, address: str) -> Chat:
     now = datetime.now(UTC)
     return await store.write(lambda s: chat_for(s, channel, address, now))
+
+
+class HasApp(Protocol):
+    """A test client, or anything else that holds the running app (the browser tests' live server)."""
+
+    @property
+    def app(self) -> web.Application: ...

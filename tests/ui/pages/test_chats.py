@@ -10,12 +10,12 @@ from assistant.store.tables import Fact, Message, Reply
 from assistant.types import Address
 from tests.api import send, wait_handled
 from tests.conftest import AppClient, MakeClient
-from tests.ui.dashboard import add_chat
+from tests.ui.dashboard import HasApp, add_chat
 from tests.ui.pages.test_jobs import add_job
 from tests.ui.pages.test_people import ask
 
 
-async def fill(client: AppClient, chat_id: int, count: int) -> None:
+async def fill(client: HasApp, chat_id: int, count: int) -> None:
     """`count` messages, each answered, a second apart: `message N` and `reply N`."""
     start = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
     rows: list[Message | Reply] = []

@@ -13,10 +13,10 @@ from assistant.store import jobs
 from assistant.store.tables import Reply
 from tests.api import transcript
 from tests.conftest import AppClient
-from tests.ui.dashboard import add_chat, post
+from tests.ui.dashboard import HasApp, add_chat, post
 
 
-async def add_job(client: AppClient, text: str = "water the plants", every: str = "1d") -> int:
+async def add_job(client: HasApp, text: str = "water the plants", every: str = "1d") -> int:
     """A reminder in the API chat `anna`, added through the running job service (so it is armed)."""
     chat = await add_chat(client.app[STORE], "api", "api:anna")
     spec = parse_trigger(None, every, None, "UTC", datetime.now(UTC))

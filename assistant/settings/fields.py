@@ -14,6 +14,8 @@ from assistant.settings.values import (
     Secret,
     addresses,
     choice,
+    flag,
+    host_names,
     non_empty,
     non_negative_int,
     path,
@@ -115,6 +117,14 @@ class Settings:
     )
     rate_limit_per_min: int = setting(positive_int, "a whole number of messages, at least 1", 20)
     reply_max_age_s: float = setting(positive_float, SECONDS, 86400.0)
+    # the owner's dashboard under /ui/
+    dashboard: bool = setting(flag, "1 (on) or 0 (off)", True)
+    dashboard_password: Secret | None = setting(
+        secret, "a password, or its hash from `hearth dashboard password`", None
+    )
+    dashboard_hosts: tuple[str, ...] = setting(
+        host_names, "comma-separated host names such as hearth.lan,192.168.1.5", ()
+    )
 
     @property
     def sqlite_path(self) -> Path | None:

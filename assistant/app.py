@@ -48,6 +48,7 @@ from assistant.settings import Settings
 from assistant.store import Store, inbox
 from assistant.store.columns import utcnow
 from assistant.team.app import after_turn, team_ctx
+from assistant.ui import app as dashboard
 
 logger = logging.getLogger(__name__)
 
@@ -136,4 +137,5 @@ def create_app(
         ]
     )
     health.setup(app)
+    dashboard.setup(app)
     return app

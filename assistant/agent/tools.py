@@ -64,6 +64,9 @@ class ToolRegistry:
     def __contains__(self, name: object) -> bool:
         return name in self._tools
 
+    def get(self, name: str) -> Tool | None:
+        return self._tools.get(name)
+
     def __len__(self) -> int:
         return len(self._tools)
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from assistant.jobs import outcomes
-from assistant.jobs.rules import Action, line
+from assistant.jobs.rules import Action, line, owned
 from assistant.jobs.rules import change as change_job
 from assistant.jobs.timer import ApsTimer, Timer
 from assistant.jobs.triggers import CatchUp, catch_up, next_run, spec_of
@@ -223,3 +223,29 @@ class JobService:
         job = await change_job(self.store, job_id, chat_id, action, self.clock())
         self.arm(job)
         return job
+
+    async def run_now(self, job_id: int) -> Job:
+        """Run a live job once now, beside its schedule: its due times stay as they were. JobNotFound
+        when there is no such job or it was cancelled."""
+        job = await owned(self.store, job_id, None)
+        now = self.clock()
+
+        def write(session: Session) -> Job:
+            row = session.get(Job, job_id)
+            chat = session.get(Chat, job.chat_id)
+            assert row is not None
+            assert chat is not None
+            added = self._row(row, chat, now, now, late=False)
+            if isinstance(added, Message):
+                # Unique beside the scheduled runs' ids (job:ID:due time).
+                added.provider_id = f"job:{job_id}:now:{now.isoformat()}"
+            session.add(added)
+            row.last_run_at = now
+            return row
+
+        ran = await self.store.write(write)
+        if ran.kind == "reminder":
+            self.wake()
+        else:
+            self.notify(ran.chat_id)
+        return ran

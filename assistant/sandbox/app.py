@@ -35,8 +35,9 @@ async def sandbox_ctx(app: web.Application) -> AsyncIterator[None]:
         app[TOOLS].add(tool)
     try:
         await sandbox.start()
-    except SandboxError:
+    except SandboxError as exc:
         # Hearth serves on without Docker; skill calls then answer that it is unavailable.
         logger.exception("the skill sandbox could not start")
+        sandbox.error = str(exc)
     yield
     await sandbox.close()

@@ -48,6 +48,8 @@ class DockerSandbox:
         self._image: str | None = config.image
         self._to_host: PathMap = lambda path: path
         self._setup_lock = asyncio.Lock()
+        # Why the sandbox could not start, for the dashboard; skill calls then say it is unavailable.
+        self.error: str | None = None
 
     async def start(self) -> None:
         """Remove this instance's leftovers, make sure the image exists, start evicting."""

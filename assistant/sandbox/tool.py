@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from assistant.agent.tools import ToolContext, ToolError
@@ -17,6 +18,7 @@ from assistant.sandbox.errors import (
 )
 from assistant.sandbox.manifest import SkillManifest
 from assistant.sandbox.runner import Sandbox
+from assistant.store.columns import utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +48,8 @@ class SkillTool:
     def __init__(self, skill: SkillManifest, sandbox: Sandbox) -> None:
         self.skill = skill
         self._sandbox = sandbox
+        # The latest failure and when it happened, for the dashboard.
+        self.last_error: tuple[datetime, str] | None = None
 
     @property
     def name(self) -> str:
@@ -65,4 +69,5 @@ class SkillTool:
         except SandboxError as exc:
             if not isinstance(exc, ArgumentsError | SkillError):
                 logger.warning("skill %s in chat %s: %s", self.name, ctx.chat_key, exc)
-            raise ToolError(tool_error_message(self.skill, exc)) from exc
+            self.last_error = (utcnow(), tool_error_message(self.skill, exc))
+            raise ToolError(self.last_error[1]) from exc

@@ -14,6 +14,8 @@ from assistant.settings.values import (
     Secret,
     addresses,
     choice,
+    flag,
+    host_names,
     non_empty,
     non_negative_int,
     path,
@@ -122,6 +124,14 @@ class Settings:
     mcp_idle_s: float = setting(positive_float, SECONDS, 300.0)
     mcp_max_containers: int = setting(positive_int, COUNT, 8)
     tool_specs_max_chars: int = setting(positive_int, "a whole number of characters, at least 1", 4800)
+    # the owner's dashboard under /ui/
+    dashboard: bool = setting(flag, "1 (on) or 0 (off)", True)
+    dashboard_password: Secret | None = setting(
+        secret, "a password, or its hash from `hearth dashboard password`", None
+    )
+    dashboard_hosts: tuple[str, ...] = setting(
+        host_names, "comma-separated host names such as hearth.lan,192.168.1.5", ()
+    )
 
     @property
     def sqlite_path(self) -> Path | None:

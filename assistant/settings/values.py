@@ -116,6 +116,24 @@ def non_empty(raw: str) -> str:
     return raw.strip()
 
 
+def flag(raw: str) -> bool:
+    """1/0, true/false, yes/no, on/off."""
+    word = raw.strip().lower()
+    if word in ("1", "true", "yes", "on"):
+        return True
+    if word in ("0", "false", "no", "off"):
+        return False
+    raise ValueError
+
+
+def host_names(raw: str) -> tuple[str, ...]:
+    """`hearth.lan, 192.168.1.5` → lower-case host names; a part with a scheme, port or path is refused."""
+    names = tuple(part.strip().lower() for part in raw.split(",") if part.strip())
+    if any(any(mark in name for mark in "/:@ ") for name in names):
+        raise ValueError
+    return names
+
+
 def secret(raw: str) -> Secret:
     return Secret(non_empty(raw))
 

@@ -1,0 +1,1 @@
+"""The owner's dashboard: server-rendered pages under /ui/ to see and steer Hearth in a browser."""

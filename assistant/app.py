@@ -13,6 +13,7 @@ from aiohttp import web
 from assistant.access.app import gate
 from assistant.agent.app import model_ctx
 from assistant.agent.builtins import GetTime
+from assistant.agent.offer import MoreTools, Offer
 from assistant.agent.tools import ToolRegistry
 from assistant.agent.turn import Agent
 from assistant.channels import Channel
@@ -29,6 +30,7 @@ from assistant.keys import (
     MEMORY,
     METRICS,
     MODEL_INFO,
+    OFFER,
     ROUTER,
     SENDER,
     SETTINGS,
@@ -81,6 +83,7 @@ async def core_ctx(app: web.Application) -> AsyncIterator[None]:
         num_ctx=settings.num_ctx,
         max_steps=settings.max_steps,
         use_tools=app[MODEL_INFO].tools,
+        offer=app[OFFER],
     )
     pipeline = Pipeline(
         store,
@@ -120,6 +123,8 @@ def create_app(
     app[SETTINGS], app[CLOCK], app[STARTED_AT] = settings, clock, clock()
     app[METRICS], app[HANDLED] = Metrics(), Handled()
     app[TOOLS], app[COMMANDS] = ToolRegistry([GetTime()]), Commands()
+    app[OFFER] = Offer(settings.tool_specs_max_chars)
+    app[TOOLS].add(MoreTools(app[OFFER], app[TOOLS]))
     providers = channel_app.setup(app, channels)
     app.cleanup_ctx.extend(
         [

@@ -139,7 +139,7 @@ class Pipeline:
         assert chat.id is not None
         new, context = [m.text for m in group], self._context(chat, now)
         if self.memory is not None:
-            specs = self.agent.tools.specs() if self.agent.use_tools else []
+            specs = self.agent.offered(context, new)
             history, remembered = await self.memory.prepare(chat, new, context, specs)
             return TurnInput(history, new, context, remembered)
         after = views.After(chat.history_from_at)

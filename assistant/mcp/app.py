@@ -11,7 +11,7 @@ from pathlib import Path
 from aiohttp import web
 
 from assistant.agent.tools import ToolRegistry
-from assistant.keys import CLOCK, SETTINGS, TOOLS
+from assistant.keys import CLOCK, OFFER, SETTINGS, TOOLS
 from assistant.mcp.approvals import FILE_NAME, Approvals
 from assistant.mcp.catalog import ToolSpec
 from assistant.mcp.config import ServerBook, load_servers
@@ -59,6 +59,9 @@ async def mcp_ctx(app: web.Application) -> AsyncIterator[None]:
     )
     service.publish = syncing(app[TOOLS], service)
     app[MCP] = service
+    for name, server in book.servers.items():
+        app[OFFER].describe(name, server.description, name.split("-"))
+    app[OFFER].before.append(service.recheck)
     if book.servers:
         service.start()
     yield

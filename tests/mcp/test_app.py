@@ -26,15 +26,20 @@ ASKS = {
 
 
 def assistant(body: dict[str, Any]) -> Step:
-    """A model that calls the tool each question needs, then answers with what the tool said."""
+    """A model that calls the tool each question needs (asking `more_tools` for the server's kind when
+    that tool is not offered), then answers with what the tool said."""
     messages = body["messages"]
-    if messages[-1]["role"] == "tool":
-        content = messages[-1]["content"]
+    offered = {t["function"]["name"] for t in body.get("tools") or []}
+    last = messages[-1]
+    if last["role"] == "tool" and last.get("tool_name") != "more_tools":
+        content = last["content"]
         inner = content.split("\n")[2:-1] if "<<untrusted" in content else [content]
         return Step(content="The tool said: " + " ".join(inner))
-    question = messages[-1]["content"]
+    question = next(m["content"] for m in reversed(messages) if m["role"] == "user")
     for word, (name, arguments) in ASKS.items():
         if word in question:
+            if name not in offered:
+                return Step(tool_calls=[{"name": "more_tools", "arguments": {"kind": name.split("__")[0]}}])
             return Step(tool_calls=[{"name": name, "arguments": arguments}])
     return Step(content="I can answer that without tools.")
 
@@ -76,8 +81,10 @@ async def test_a_remote_servers_tool_end_to_end(
     client = await make_client()
     await tools_listed(client, "remote__add")
     assert await ask(client, "What is 2 plus 40?") == "The tool said: 42"
-    offered = [t["function"]["name"] for t in fake.chat_requests[0]["tools"]]
-    assert "remote__add" in offered
+    first, second = ([t["function"]["name"] for t in r["tools"]] for r in fake.chat_requests[:2])
+    assert "remote__add" not in first  # twelve tools do not fit beside the core ones
+    assert "more_tools" in first
+    assert "remote__add" in second  # asked for with more_tools
     status = await ask(client, "/status")
     assert re.search(r"- remote \(http\): ready, \d+ tools", status)
 
@@ -90,7 +97,7 @@ async def test_a_servers_words_reach_the_model_as_data(
     client = await make_client()
     await tools_listed(client, "remote__inject")
     await ask(client, "What's the weather?")
-    tool_message = fake.chat_requests[1]["messages"][-1]["content"]
+    tool_message = fake.chat_requests[-1]["messages"][-1]["content"]
     assert "<<untrusted source=mcp:remote/inject>>" in tool_message
     assert "\u202e" not in tool_message
     assert tool_message.count("<</untrusted>>") == 1

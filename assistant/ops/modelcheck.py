@@ -33,7 +33,7 @@ from assistant.store.columns import utcnow
 from assistant.store.tables import Chat, Job
 
 DEFAULT_THRESHOLD = 0.75
-GOOD_MODELS = "qwen3:8b, qwen3:4b, qwen2.5:7b or llama3.1:8b"
+GOOD_MODELS = ("qwen3:8b", "qwen3:4b", "qwen2.5:7b", "llama3.1:8b")
 
 
 class NoTimer:
@@ -194,14 +194,16 @@ def summary(rows: Sequence[Row], model: str, threshold: float) -> tuple[list[str
     if first is not None:
         median = statistics.median(row.first_s for row in rows)
         lines.append(
-            f"first turn: {first.first_s:.1f} s for the first request of a conversation "
+            f"first turn: {first.first_s:.2f} s for the first request of a conversation "
             f"({first.first_tokens} prompt tokens, {first.first_spec_chars} characters of tool specs); "
-            f"median first request over the probes {median:.1f} s"
+            f"median first request over the probes {median:.2f} s"
         )
     ok = share >= threshold
     if not ok:
+        others = [name for name in GOOD_MODELS if name != model]
+        suggestion = ", ".join(others[:-1]) + f" or {others[-1]}"
         lines.append(
-            f"{model} often gets Hearth's tools wrong; try a model good at tools, such as {GOOD_MODELS}"
+            f"{model} often gets Hearth's tools wrong; try a model good at tools, such as {suggestion}"
         )
     return lines, ok
 

@@ -111,7 +111,7 @@ async def test_the_command_prints_the_table_and_fails_below_the_threshold(tmp_pa
         )
         assert f"score: {len(PROBES)}/{len(PROBES)} (100%)" in out
         assert re.search(
-            r"^first turn: \d+\.\d s for the first request of a conversation \(10 prompt tokens, \d+ char",
+            r"^first turn: \d+\.\d\d s for the first request of a conversation \(10 prompt tokens, \d+ char",
             out,
             re.M,
         )

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from assistant.commands import Commands
     from assistant.delivery import Sender
     from assistant.jobs.service import JobService
-    from assistant.media.app import Media
+    from assistant.media.service import Media
     from assistant.memory.service import Memory
     from assistant.metrics import Metrics
     from assistant.pipeline import Handled

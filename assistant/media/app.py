@@ -8,7 +8,6 @@ import dataclasses
 import logging
 import re
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
 from datetime import timedelta
 
 import aiohttp
@@ -21,7 +20,7 @@ from assistant.media import links
 from assistant.media.download import Downloader, GraphAccess, TwilioAccess
 from assistant.media.files import MediaDir
 from assistant.media.outbound import Composer
-from assistant.media.service import Limits, MediaService
+from assistant.media.service import Limits, Media, MediaService
 from assistant.media.speech import SpeechClient
 from assistant.media.sweep import sweep
 from assistant.media.vision import Vision
@@ -32,16 +31,6 @@ logger = logging.getLogger(__name__)
 PATH = "/media/{token}"
 SWEEP_INTERVAL_S = 3600.0
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-@dataclass(frozen=True)
-class Media:
-    """What the rest of the app uses of media: the two steps, where files live, the link key."""
-
-    service: MediaService
-    composer: Composer
-    folder: MediaDir
-    key: bytes
 
 
 def downloader(session: aiohttp.ClientSession, settings: Settings) -> Downloader:

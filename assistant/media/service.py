@@ -16,6 +16,7 @@ from assistant.media.errors import MediaError, Mistyped, NoText
 from assistant.media.files import MediaDir
 from assistant.media.inbound import Reference, references
 from assistant.media.kinds import Sniffed, sniff
+from assistant.media.outbound import Composer
 from assistant.media.replies import HEARD, NO_EARS, NO_VISION, UNSUPPORTED_DOCUMENT, reply_for
 from assistant.media.speech import SpeechClient
 from assistant.media.untrusted import untrusted_text
@@ -213,6 +214,16 @@ class MediaService:
         await inbox.finish_turn(self.store, turn, ids, [reply] if reply else [], "handled")
         if reply:
             self.on_reply()
+
+
+@dataclass(frozen=True)
+class Media:
+    """What the rest of the app uses of media: the two steps, where files live, the link key."""
+
+    service: MediaService
+    composer: Composer
+    folder: MediaDir
+    key: bytes
 
 
 def replace_message(message: Message, text: str, meta: dict[str, str]) -> Message:

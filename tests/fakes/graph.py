@@ -101,6 +101,9 @@ class GraphFake(FakeServer):
 
     async def _upload(self, request: web.Request) -> web.Response:
         """POST /{phone-number-id}/media, multipart: messaging_product, type and file."""
+        failure = await self.failure_or_none()
+        if failure is not None:
+            return failure
         if not self._authorized(request):
             return self.error_response(Failure(401, 190, "Invalid OAuth access token."))
         form = await request.post()

@@ -22,7 +22,14 @@ def fit(width: int, height: int, max_pixels: int) -> tuple[int, int]:
     if width * height <= max_pixels:
         return width, height
     scale = math.sqrt(max_pixels / (width * height))
-    return max(1, int(width * scale)), max(1, int(height * scale))
+    new_width, new_height = max(1, int(width * scale)), max(1, int(height * scale))
+    # A side cut to one pixel can push a very long, thin image back over the budget.
+    if new_width * new_height > max_pixels:
+        if new_width > new_height:
+            new_width = max(1, max_pixels // new_height)
+        else:
+            new_height = max(1, max_pixels // new_width)
+    return new_width, new_height
 
 
 def prepare_image(data: bytes, max_pixels: int) -> bytes:

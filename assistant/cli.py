@@ -23,11 +23,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "chat": ("assistant.channels.cli", "talk to Hearth in this terminal"),
     "doctor": ("assistant.ops.cli", "check the configuration, the database and the model"),
     "pull": ("assistant.agent.cli", "pull the configured model into Ollama"),
+    "voice": ("assistant.media.cli", "install the configured speech models on the speech server"),
     "runs": ("assistant.team.cli", "recent turns, and one turn's team as a tree"),
     "jobs": ("assistant.jobs.cli", "list, add, cancel, pause or resume scheduled jobs"),
     "skills": ("assistant.sandbox.cli", "list the skills, run one in the sandbox, or build the worker image"),
     "init": ("assistant.ops.cli", "write a .env: owners, providers, model and time zone"),
-    "backup": ("assistant.ops.cli", "copy the database and workspaces into one archive"),
+    "backup": ("assistant.ops.cli", "copy the database, workspaces and media into one archive"),
     "restore": ("assistant.ops.cli", "put a backup archive back (Hearth must be stopped)"),
     "pair": ("assistant.access.cli", "list, approve or revoke people who asked to talk to Hearth"),
 }

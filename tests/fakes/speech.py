@@ -45,6 +45,7 @@ class SpeechFake(FakeServer):
     def routes(self, app: web.Application) -> None:
         app.router.add_get("/health", self._health)
         app.router.add_get("/v1/models", self._models)
+        app.router.add_post("/v1/models/{model:.+}", self._install)
         app.router.add_post("/v1/audio/transcriptions", self._transcribe)
         app.router.add_post("/v1/audio/speech", self._speech)
 
@@ -57,6 +58,14 @@ class SpeechFake(FakeServer):
     async def _models(self, request: web.Request) -> web.Response:
         data = [{"id": name, "object": "model", "owned_by": "fake"} for name in sorted(self.installed)]
         return web.json_response({"object": "list", "data": data})
+
+    async def _install(self, request: web.Request) -> web.Response:
+        """Like speaches: 200 once downloaded, 201 when it was there already."""
+        model = request.match_info["model"]
+        if model in self.installed:
+            return web.json_response({"message": f"Model '{model}' already exists"}, status=201)
+        self.installed.add(model)
+        return web.json_response({"message": f"Model '{model}' downloaded"})
 
     def _missing(self, model: str) -> web.Response | None:
         if model in self.installed:

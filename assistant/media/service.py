@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -174,8 +175,9 @@ class MediaService:
         heard = await self.transcriber.transcribe(wav)
         if not heard:
             raise NoText("the transcript is empty")
-        if heard.startswith("/"):
-            return Piece(text=heard, heard=heard)  # a command said aloud is answered by Hearth itself
+        command = spoken_command(heard)
+        if command is not None:
+            return Piece(text=command, heard=heard)  # a command said aloud is answered by Hearth itself
         return Piece(text=untrusted_text(heard, "voice message"), heard=heard)
 
     async def _read(self, row: MediaFile, found: Sniffed, data: bytes) -> Piece:
@@ -224,6 +226,18 @@ class Media:
     composer: Composer
     folder: MediaDir
     key: bytes
+
+
+_SPOKEN_COMMAND = re.compile(r"^\s*(?:/|slash\s+)(\w+)\W*(.*?)[.!?]*\s*$", re.IGNORECASE | re.DOTALL)
+
+
+def spoken_command(heard: str) -> str | None:
+    """`/jobs` for a transcript such as "Slash jobs." or "/jobs"; None for anything else."""
+    found = _SPOKEN_COMMAND.match(heard)
+    if found is None:
+        return None
+    name, rest = found.group(1).lower(), found.group(2).strip()
+    return f"/{name} {rest}".strip()
 
 
 def replace_message(message: Message, text: str, meta: dict[str, str]) -> Message:

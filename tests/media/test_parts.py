@@ -1,10 +1,13 @@
-"""How a reply with files becomes provider messages."""
+"""How a reply with files becomes provider messages, and how a spoken command is heard."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from assistant.channels.parts import OutFile, Part, plan
+from assistant.media.service import spoken_command
 
 PNG = OutFile(1, "image", "image/png", "a.png", Path("a.png"))
 CSV = OutFile(2, "document", "text/csv", "b.csv", Path("b.csv"))
@@ -30,3 +33,17 @@ def test_audio_takes_no_caption_and_a_voice_only_reply_sends_no_text() -> None:
     assert plan("spoken", [VOICE], 100, 10, images_only) == [Part("spoken"), Part(file=VOICE)]
     assert plan("spoken", [VOICE], 100, 10, images_only, voice_only=True) == [Part(file=VOICE)]
     assert plan("", [CSV], 100, 10, images_only) == [Part(file=CSV)]
+
+
+@pytest.mark.parametrize(
+    ("heard", "command"),
+    [
+        ("Slash jobs.", "/jobs"),
+        ("/help", "/help"),
+        ("slash cancel 12", "/cancel 12"),
+        ("Remind me to slash the prices.", None),
+        ("what is a slash", None),
+    ],
+)
+def test_a_command_said_aloud(heard: str, command: str | None) -> None:
+    assert spoken_command(heard) == command

@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 PHOTO = "(a photo)"
+SCALED_KEPT = 8
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,8 @@ class MediaService:
         self.store, self.folder, self.downloader = store, folder, downloader
         self.vision, self.transcriber = vision, transcriber
         self.clock, self.limits, self.on_reply = clock, limits, on_reply
+        # Photos scaled while preparing, by file id, until their turn sends them (a few at most).
+        self._scaled: dict[int, str] = {}
 
     async def prepare(self, chat: Chat, batch: list[Message]) -> list[Message]:
         """The batch with each media message turned into text and images; messages whose media
@@ -103,6 +106,9 @@ class MediaService:
         return found
 
     async def _jpeg_b64(self, row: MediaFile) -> str:
+        """The scaled photo, as prepared moments ago for this turn, or again from the file."""
+        if row.id in self._scaled:
+            return self._scaled.pop(row.id)
         data = await asyncio.to_thread(self.folder.read, row.path)
         jpeg = await asyncio.to_thread(images.prepare_image, data, self.limits.image_max_pixels)
         return base64.b64encode(jpeg).decode()
@@ -165,6 +171,9 @@ class MediaService:
     async def _see(self, row: MediaFile, data: bytes) -> Piece:
         jpeg = await asyncio.to_thread(images.prepare_image, data, self.limits.image_max_pixels)
         if await self.vision.sight() == "direct":
+            while len(self._scaled) >= SCALED_KEPT:
+                self._scaled.pop(next(iter(self._scaled)))
+            self._scaled[row.id or 0] = base64.b64encode(jpeg).decode()
             return Piece(image=row)
         description = await self.vision.describe(jpeg)
         return Piece(text=untrusted_text(description, "description of the photo"))

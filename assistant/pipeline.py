@@ -126,7 +126,13 @@ class Pipeline:
             if not batch:
                 return
         if self.media is not None:
-            batch = await self.media.prepare(chat, batch)
+            try:
+                batch = await self.media.prepare(chat, batch)
+            except (ModelUnavailable, ModelMissing) as exc:
+                # Whether the model sees images is Ollama's to say; ask again when it is back.
+                turn = Turn(chat_id=chat.id or 0, kind="media", started_at=self.clock())
+                await self._defer(turn, batch, exc)
+                return
             if not batch:
                 return
         if self.commands.matches(batch[0].text):

@@ -21,10 +21,8 @@ _BY_KIND: dict[tuple[type[MediaError], str], str] = {
     (Unreadable, "document"): "I couldn't read that document: it may be damaged or protected by a password.",
     (NoText, "document"): "That document has no text I can read (a scan?). Photos of the pages might work.",
     (NoText, "audio"): "I couldn't make out any words in that recording.",
-    (
-        Unreachable,
-        "audio",
-    ): "I couldn't transcribe your voice message just now. Please try again later, or type it.",
+    (Unreachable, "image"): "I couldn't look at that picture just now. Could you send it again later?",
+    (Unreachable, "audio"): "I couldn't transcribe your voice message just now. Try again later, or type it.",
 }
 GENERIC = "I couldn't use that file."
 

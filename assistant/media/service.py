@@ -86,8 +86,8 @@ class MediaService:
         cannot be used are answered with a short reply and closed here."""
         kept: list[Message] = []
         for message in batch:
-            if message.kind != "media":
-                kept.append(message)
+            if message.kind != "media" or message.meta.get("prepared"):
+                kept.append(message)  # text, or media already turned into text by an earlier try
                 continue
             try:
                 kept.append(await self._prepare(chat, message))
@@ -201,7 +201,7 @@ class MediaService:
         image_ids = [str(p.image.id) for p in pieces if p.image is not None]
         commands = [t for t in texts if t.startswith("/")]
         text = commands[0] if commands and not caption else "\n\n".join([caption, *texts]).strip()
-        meta = dict(message.meta)
+        meta = {**message.meta, "prepared": "1"}
         if image_ids:
             meta["images"] = ",".join(image_ids)
         if any(p.heard for p in pieces):

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import base64
-import logging
 from typing import Literal
 
 from assistant.agent.model import ModelInfo, OllamaModel
 from assistant.errors import ModelMissing, ModelUnavailable
 from assistant.media.errors import Unreachable
-
-logger = logging.getLogger(__name__)
 
 Sight = Literal["direct", "describe", "none"]
 DESCRIBE = (
@@ -28,11 +25,9 @@ class Vision:
         self._sees: bool | None = None if known is None else "vision" in known.capabilities
 
     async def sight(self) -> Sight:
+        """How images are seen; ModelUnavailable or ModelMissing while Ollama cannot say."""
         if self._sees is None:
-            try:
-                self._sees = "vision" in (await self._model.info()).capabilities
-            except (ModelUnavailable, ModelMissing) as exc:
-                logger.info("could not ask %s about vision: %s", self._model.name, exc)
+            self._sees = "vision" in (await self._model.info()).capabilities
         if self._sees:
             return "direct"
         return "describe" if self._describer is not None else "none"

@@ -217,3 +217,29 @@ async def test_without_a_transcriber_a_voice_note_gets_a_specific_reply(
     await send_media(client, graph, "audio", voice_note(1.0), "audio/ogg; codecs=opus")
     await until(lambda: len(texts(graph)) == 1)
     assert texts(graph)[0].startswith("I can't listen to voice messages here")
+
+
+async def test_media_is_fetched_once_when_the_model_was_down_at_first(
+    make_wa: Any, graph: GraphFake, fake: FakeOllama
+) -> None:
+    fake.models["qwen3:4b"] = VISION
+    client = await make_wa()
+    fake.down = True
+    await send_media(client, graph, "image", make_image(100, 100), "image/jpeg", caption="and now?")
+    await until(lambda: len(texts(graph)) == 1)  # the notice that the model is away
+    fake.down = False
+    await until(lambda: len(texts(graph)) == 2, timeout_s=15)
+    assert len(images_seen(fake)) == 1
+    stored = await client.app[STORE].read(lambda s: list(s.exec(select(MediaFile))))
+    assert len(stored) == 1
+
+
+async def test_a_vision_model_that_fails_gets_a_short_reply(
+    make_wa: Any, graph: GraphFake, fake: FakeOllama
+) -> None:
+    fake.models["gemma3:4b"] = ["completion", "vision"]
+    client = await make_wa(vision_model="gemma3:4b")
+    fake.push(Step(status=500, error="out of memory"))
+    await send_media(client, graph, "image", make_image(100, 100), "image/jpeg")
+    await until(lambda: len(texts(graph)) == 1)
+    assert texts(graph)[0].startswith("I couldn't look at that picture just now")

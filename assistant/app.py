@@ -26,6 +26,7 @@ from assistant.keys import (
     COMMANDS,
     HANDLED,
     JOBS,
+    MEDIA,
     MEMORY,
     METRICS,
     MODEL_INFO,
@@ -36,6 +37,7 @@ from assistant.keys import (
     STORE,
     TOOLS,
 )
+from assistant.media import app as media_app
 from assistant.memory.app import memory_ctx
 from assistant.metrics import Metrics
 from assistant.ops import health
@@ -93,6 +95,8 @@ async def core_ctx(app: web.Application) -> AsyncIterator[None]:
         listeners=[functools.partial(after_turn, store), app[JOBS].outcome],
         memory=app[MEMORY],
         screen=gate(app, sender.wake),
+        media=app[MEDIA].service,
+        composer=app[MEDIA].composer,
     )
     app[SENDER] = sender
     app[ROUTER] = Router(store, pipeline.handle, settings.max_concurrent_turns, clock)
@@ -119,11 +123,13 @@ def create_app(
     app[METRICS], app[HANDLED] = Metrics(), Handled()
     app[TOOLS], app[COMMANDS] = ToolRegistry([GetTime()]), Commands()
     providers = channel_app.setup(app, channels)
+    media_ctx = media_app.setup(app)
     app.cleanup_ctx.extend(
         [
             store_ctx,
             sandbox_ctx,
             model_ctx,
+            media_ctx,
             memory_ctx,
             jobs_ctx,
             team_ctx,

@@ -27,6 +27,7 @@ from assistant.keys import (
     COMMANDS,
     HANDLED,
     JOBS,
+    MEDIA,
     MEMORY,
     METRICS,
     MODEL_INFO,
@@ -39,6 +40,7 @@ from assistant.keys import (
     TOOLS,
 )
 from assistant.mcp.app import mcp_ctx
+from assistant.media import app as media_app
 from assistant.memory.app import memory_ctx
 from assistant.metrics import Metrics
 from assistant.ops import health
@@ -98,6 +100,8 @@ async def core_ctx(app: web.Application) -> AsyncIterator[None]:
         listeners=[functools.partial(after_turn, store), app[JOBS].outcome],
         memory=app[MEMORY],
         screen=gate(app, sender.wake),
+        media=app[MEDIA].service,
+        composer=app[MEDIA].composer,
     )
     app[SENDER] = sender
     app[ROUTER] = Router(store, pipeline.handle, settings.max_concurrent_turns, clock)
@@ -126,6 +130,7 @@ def create_app(
     app[OFFER] = Offer(settings.tool_specs_max_chars)
     app[TOOLS].add(MoreTools(app[OFFER], app[TOOLS]))
     providers = channel_app.setup(app, channels)
+    media_ctx = media_app.setup(app)
     app.cleanup_ctx.extend(
         [
             store_ctx,
@@ -133,6 +138,7 @@ def create_app(
             search_ctx,
             mcp_ctx,
             model_ctx,
+            media_ctx,
             memory_ctx,
             jobs_ctx,
             team_ctx,

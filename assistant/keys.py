@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from assistant.commands import Commands
     from assistant.delivery import Sender
     from assistant.jobs.service import JobService
+    from assistant.media.service import Media
     from assistant.memory.service import Memory
     from assistant.metrics import Metrics
     from assistant.pipeline import Handled
@@ -43,3 +44,4 @@ ROUTER: web.AppKey[Router] = web.AppKey("router")
 SENDER: web.AppKey[Sender] = web.AppKey("sender")
 JOBS: web.AppKey[JobService] = web.AppKey("jobs")
 MEMORY: web.AppKey[Memory] = web.AppKey("memory")
+MEDIA: web.AppKey[Media] = web.AppKey("media")

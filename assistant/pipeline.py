@@ -18,6 +18,8 @@ from assistant.agent.turn import Agent, TurnInput, TurnResult
 from assistant.backoff import backoff_s
 from assistant.commands import Commands
 from assistant.errors import ModelMissing, ModelUnavailable
+from assistant.media.outbound import Composed, Composer
+from assistant.media.service import MediaService
 from assistant.memory.service import Memory
 from assistant.metrics import Metrics
 from assistant.store import Store, inbox, views
@@ -99,6 +101,8 @@ class Pipeline:
         listeners: Sequence[Listener] = (),
         memory: Memory | None = None,
         screen: Screen | None = None,
+        media: MediaService | None = None,
+        composer: Composer | None = None,
     ) -> None:
         self.store = store
         self.agent = agent
@@ -112,11 +116,23 @@ class Pipeline:
         self.listeners = listeners
         self.memory = memory
         self.screen = screen
+        self.media = media
+        self.composer = composer
 
     async def handle(self, chat: Chat, batch: list[Message]) -> None:
         """Handle the oldest command alone, or the run of plain messages before the next command."""
         if self.screen is not None:
             batch = await self.screen.screen(chat, batch)
+            if not batch:
+                return
+        if self.media is not None:
+            try:
+                batch = await self.media.prepare(chat, batch)
+            except (ModelUnavailable, ModelMissing) as exc:
+                # Whether the model sees images is Ollama's to say; ask again when it is back.
+                turn = Turn(chat_id=chat.id or 0, kind="media", started_at=self.clock())
+                await self._defer(turn, batch, exc)
+                return
             if not batch:
                 return
         if self.commands.matches(batch[0].text):
@@ -138,19 +154,23 @@ class Pipeline:
     async def _input(self, chat: Chat, group: list[Message], now: datetime) -> TurnInput:
         assert chat.id is not None
         new, context = [m.text for m in group], self._context(chat, now)
+        images = await self.media.images(group) if self.media is not None else []
         if self.memory is not None:
             specs = self.agent.offered(context, new)
             history, remembered = await self.memory.prepare(chat, new, context, specs)
-            return TurnInput(history, new, context, remembered)
+            return TurnInput(history, new, context, remembered, images)
         after = views.After(chat.history_from_at)
-        return TurnInput(await views.history(self.store, chat.id, after, HISTORY_LIMIT), new, context)
+        history = await views.history(self.store, chat.id, after, HISTORY_LIMIT)
+        return TurnInput(history, new, context, images=images)
 
     async def _agent(self, chat: Chat, group: list[Message]) -> None:
         started = self.clock()
         turn = Turn(chat_id=chat.id or 0, kind="agent", model=self.agent.model.name, started_at=started)
         begun = time.perf_counter()
         try:
-            result = await self.agent.answer(await self._input(chat, group, started))
+            data = await self._input(chat, group, started)
+            result = await self.agent.answer(data)
+            composed = await self._compose(chat, group, result.text, data)
         except (ModelUnavailable, ModelMissing) as exc:
             await self._defer(turn, group, exc)
             return
@@ -162,7 +182,14 @@ class Pipeline:
             return
         self.metrics.model_seconds.observe(time.perf_counter() - begun)
         _record(turn, result)
-        await self._close(turn, group, [result.text], result=result)
+        carried = inbox.Carried(composed.files, composed.meta)
+        await self._close(turn, group, [composed.text], result=result, carried=carried)
+
+    async def _compose(self, chat: Chat, group: list[Message], text: str, data: TurnInput) -> Composed:
+        """The reply with the files the turn's tools attached and, when asked for, its voice."""
+        if self.composer is None:
+            return Composed(text)
+        return await self.composer.compose(chat, group, text, data.context.files)
 
     async def _tell(self, end: TurnEnd) -> None:
         """Every listener hears of the turn; a listener's failure never fails the turn."""
@@ -193,11 +220,12 @@ class Pipeline:
         replies: list[str],
         status: str = "handled",
         result: TurnResult | None = None,
+        carried: inbox.Carried = inbox.Carried(),  # noqa: B008 (frozen, so one shared default is safe)
     ) -> None:
         turn.finished_at = self.clock()
         turn.duration_ms = int((turn.finished_at - turn.started_at).total_seconds() * 1000)
         ids = [m.id for m in group if m.id is not None]
-        await inbox.finish_turn(self.store, turn, ids, replies, status)
+        await inbox.finish_turn(self.store, turn, ids, replies, status, carried)
         self.metrics.turns.inc()
         self.metrics.handled.inc(len(ids))
         self.metrics.turn_seconds.observe(turn.duration_ms / 1000)

@@ -55,6 +55,14 @@ class Outbound:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file that goes out with a reply, such as one a skill wrote to its outbox."""
+
+    name: str
+    data: bytes
+
+
+@dataclass(frozen=True)
 class ToolCall:
     """A request from the model to run one tool."""
 

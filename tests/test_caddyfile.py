@@ -1,4 +1,4 @@
-"""deploy/Caddyfile, read by Caddy itself: the webhooks always; the dashboard only with
+"""deploy/Caddyfile, read by Caddy itself: the webhooks and signed media links always; the dashboard only with
 HEARTH_DASHBOARD_PUBLIC=1; a value Caddy cannot place stops it rather than opening anything."""
 
 from __future__ import annotations
@@ -40,7 +40,9 @@ def paths(config: Any) -> set[str]:
     return found
 
 
-@pytest.mark.parametrize(("public", "expected"), [(None, {"/webhooks/*"}), ("0", {"/webhooks/*"})])
+@pytest.mark.parametrize(
+    ("public", "expected"), [(None, {"/webhooks/*", "/media/*"}), ("0", {"/webhooks/*", "/media/*"})]
+)
 def test_only_the_webhooks_are_published_by_default(
     tmp_path: Path, public: str | None, expected: set[str]
 ) -> None:
@@ -55,7 +57,7 @@ def test_only_the_webhooks_are_published_by_default(
 def test_the_dashboard_is_published_when_asked(tmp_path: Path) -> None:
     done = adapt(tmp_path, HEARTH_DOMAIN="hearth.example.org", HEARTH_DASHBOARD_PUBLIC="1")
     assert done.returncode == 0, done.stderr
-    assert paths(json.loads(done.stdout)) == {"/webhooks/*", "/ui/*"}
+    assert paths(json.loads(done.stdout)) == {"/webhooks/*", "/media/*", "/ui/*"}
 
 
 def test_an_unknown_value_stops_caddy(tmp_path: Path) -> None:

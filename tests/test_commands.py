@@ -50,12 +50,12 @@ async def test_status_reports_the_model_and_queue(client: AppClient) -> None:
 async def test_reset_forgets_history_for_the_model_but_keeps_the_transcript(
     client: AppClient, fake: FakeOllama
 ) -> None:
-    await wait_handled(client, await send(client, "r", "my secret is 42"))
+    await wait_handled(client, await send(client, "r", "my secret is marmalade"))
     await wait_handled(client, await send(client, "r", "/reset"))
     await wait_handled(client, await send(client, "r", "what was my secret?"))
     contents = [m["content"] for m in fake.chat_requests[-1]["messages"]]
-    assert not any("42" in c for c in contents)
-    assert "my secret is 42" in [e["text"] for e in await transcript(client, "r")]
+    assert not any("marmalade" in c for c in contents)
+    assert "my secret is marmalade" in [e["text"] for e in await transcript(client, "r")]
 
 
 async def test_a_command_between_messages_keeps_its_place(client: AppClient, fake: FakeOllama) -> None:

@@ -11,7 +11,6 @@ from typing import Literal
 from sqlmodel import Session, col, select
 
 from assistant.channels import Starting
-from assistant.channels.replies import unsupported_reply
 from assistant.commands import CommandContext, Commands
 from assistant.store import Store, inbox, pairing
 from assistant.store.tables import Chat, Message, Reply, Turn
@@ -100,7 +99,7 @@ class Gate:
         elif not await pairing.approved(self.store, addresses):
             await self._stranger(chat, people, addresses)
             return [m for m in batch if m.kind == "job"]
-        passed = await self._media(chat, await self._rate_limit(chat, batch))
+        passed = await self._rate_limit(chat, batch)
         if chat.channel in self.starting and (latest := [m for m in passed if m.kind != "job"]):
             await self.starting[chat.channel](latest[-1])
         return passed
@@ -134,12 +133,6 @@ class Gate:
             logger.info("rate limit: %d messages from chat %s not answered", len(dropped), chat.id)
             await self._close(chat, dropped, tell, "limited")
         return [m for m in batch if m.id not in limited]
-
-    async def _media(self, chat: Chat, batch: list[Message]) -> list[Message]:
-        for message in (m for m in batch if m.kind == "media"):
-            reply = unsupported_reply(message.meta)
-            await self._close(chat, [message], [reply] if reply else [], "handled")
-        return [m for m in batch if m.kind != "media"]
 
     async def _close(self, chat: Chat, messages: list[Message], replies: list[str], status: str) -> None:
         now = self.clock()

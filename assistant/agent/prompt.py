@@ -20,6 +20,8 @@ CHARS_PER_TOKEN = 4.0
 PER_MESSAGE_TOKENS = 4
 FACTS_HEADER = "What you know about the person (the numbers are ids for forget):"
 SUMMARY_HEADER = "Summary of the earlier conversation:"
+# What an image costs a vision model, roughly (gemma3 takes 256 tokens; others vary with size).
+IMAGE_TOKENS = 768
 
 
 def estimate_tokens(text: str, chars_per_token: float = CHARS_PER_TOKEN) -> int:
@@ -54,6 +56,7 @@ class PromptInput:
     num_ctx: int
     persona: str = PERSONA
     remembered: Remembered = NOTHING
+    images: Sequence[Sequence[str]] = ()  # base64 images of each new message
 
     def tokens(self, text: str) -> int:
         return estimate_tokens(text, self.remembered.chars_per_token)
@@ -99,6 +102,7 @@ def fixed_tokens(data: PromptInput) -> int:
     fixed += data.tokens(json.dumps(list(data.tools))) if data.tools else 0
     if data.remembered.summary:
         fixed += data.tokens(summary_text(data.remembered.summary))
+    fixed += sum(IMAGE_TOKENS * len(found) for found in data.images)
     return fixed + sum(data.tokens(text) for text in data.new) + data.tokens(clock_line(data.now))
 
 
@@ -115,4 +119,15 @@ def build(data: PromptInput) -> list[dict[str, Any]]:
     fitted = fit_history(data.history, history_budget(data), data.remembered.chars_per_token)
     past = [{"role": e.role, "content": e.text} for e in fitted]
     clock = {"role": "system", "content": clock_line(data.now)}
-    return [*head, *past, clock, *({"role": "user", "content": text} for text in data.new)]
+    return [*head, *past, clock, *new_messages(data)]
+
+
+def new_messages(data: PromptInput) -> list[dict[str, Any]]:
+    """The person's new messages, each with its images when it has some."""
+    found: list[dict[str, Any]] = []
+    for index, text in enumerate(data.new):
+        message: dict[str, Any] = {"role": "user", "content": text}
+        if index < len(data.images) and data.images[index]:
+            message["images"] = list(data.images[index])
+        found.append(message)
+    return found

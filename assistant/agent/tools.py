@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
+
+from assistant.types import Attachment
 
 logger = logging.getLogger(__name__)
 
@@ -23,6 +25,8 @@ class ToolContext:
     chat_key: str
     timezone: ZoneInfo
     now: datetime
+    # Files tools attach to the turn's reply (a skill's outbox); the reply carries them.
+    files: list[Attachment] = field(default_factory=list)
 
 
 class ToolError(Exception):

@@ -41,6 +41,7 @@ class TurnInput:
     new: Sequence[str]
     context: ToolContext
     remembered: prompt.Remembered = prompt.NOTHING
+    images: Sequence[Sequence[str]] = ()  # base64 images for each new message, for a model that sees
 
 
 def _assistant_message(reply: ModelReply, calls: list[ToolCall]) -> dict[str, Any]:
@@ -84,7 +85,13 @@ class Agent:
         local_now = now.astimezone(data.context.timezone)
         return prompt.build(
             prompt.PromptInput(
-                specs, data.history, data.new, local_now, self.num_ctx, remembered=data.remembered
+                specs,
+                data.history,
+                data.new,
+                local_now,
+                self.num_ctx,
+                remembered=data.remembered,
+                images=data.images,
             )
         )
 

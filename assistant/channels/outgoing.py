@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from assistant.channels.base import SendError, TextSender
+from assistant.channels.parts import FileSender, OutFile, Part, plan
 from assistant.channels.split import send_split
 from assistant.channels.window import delivery_for
+from assistant.media.files import MediaDir
 from assistant.store import Store, sent
+from assistant.store import media as stored
 from assistant.types import Address, Outbound
 
 logger = logging.getLogger(__name__)
@@ -45,9 +49,16 @@ class Outgoing:
     we could have known was sent."""
 
     def __init__(
-        self, name: str, store: Store, text: TextSender, template: SendTemplate | None, clock: Clock
+        self,
+        name: str,
+        store: Store,
+        text: TextSender,
+        template: SendTemplate | None,
+        clock: Clock,
+        files: tuple[FileSender, MediaDir] | None = None,
     ) -> None:
         self.name, self.store, self.text, self.template, self.clock = name, store, text, template, clock
+        self.files = files
 
     async def record(self, reply_id: int, provider_id: str, parts_sent: int, **meta: str) -> None:
         await sent.record_part(self.store, self.name, reply_id, provider_id, parts_sent, self.clock(), meta)
@@ -66,13 +77,11 @@ class Outgoing:
             raise outside_window()
         if mode == "template":
             return await self._template(reply)
-        return await self._text(reply, parts_sent, row.provider_id)
-
-    async def _text(self, reply: Outbound, skip: int, last_id: str | None) -> str | None:
+        files = await self._attached(reply)
         try:
-            ids = await send_split(
-                _Recording(self, self.text, reply.reply_id, skip), reply.to, reply.text, skip=skip
-            )
+            if files:
+                return await self._parts(reply, files, parts_sent, row.provider_id)
+            return await self._text(reply, parts_sent, row.provider_id)
         except SendError as exc:
             if not exc.template_needed:
                 raise
@@ -80,7 +89,46 @@ class Outgoing:
                 raise outside_window(exc.code) from exc
             logger.info("reply %s refused outside the window; sending it as a template", reply.reply_id)
             return await self._template(reply)
+
+    async def _text(self, reply: Outbound, skip: int, last_id: str | None) -> str | None:
+        ids = await send_split(
+            _Recording(self, self.text, reply.reply_id, skip), reply.to, reply.text, skip=skip
+        )
         return ids[-1] if ids else last_id
+
+    async def _attached(self, reply: Outbound) -> list[OutFile]:
+        """The reply's files that are still on disk, when this channel can send files."""
+        if self.files is None:
+            return []
+        folder = self.files[1]
+        found = []
+        for row in await stored.for_reply(self.store, reply.reply_id):
+            path = folder.path(row.path)
+            if await asyncio.to_thread(path.is_file):
+                found.append(OutFile(row.id or 0, row.kind, row.mime, row.name, path, row.voice))
+            else:
+                logger.warning(
+                    "file %s of reply %s is no longer kept; sending without it", row.id, reply.reply_id
+                )
+        return found
+
+    async def _parts(
+        self, reply: Outbound, files: list[OutFile], skip: int, last_id: str | None
+    ) -> str | None:
+        """Send the parts not yet sent, recording each as it is accepted."""
+        assert self.files is not None
+        sender = self.files[0]
+        voice_only = reply.meta.get("voice_only") == "1"
+        parts = plan(reply.text, files, self.text.limit, sender.caption_limit, sender.captions, voice_only)
+        for number, part in enumerate(parts[skip:], start=skip + 1):
+            last_id = await self._part(sender, reply.to, part)
+            await self.record(reply.reply_id, last_id, number)
+        return last_id
+
+    async def _part(self, sender: FileSender, to: Address, part: Part) -> str:
+        if part.file is None:
+            return await self.text.send_text(to, part.text)
+        return await sender.send_file(to, part.file, part.text)
 
     async def _template(self, reply: Outbound) -> str:
         assert self.template is not None

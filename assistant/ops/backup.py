@@ -1,4 +1,5 @@
-"""`hearth backup` and `hearth restore`: the database and the skill workspaces in one tar.gz archive.
+"""`hearth backup` and `hearth restore`: the database, the skill workspaces and the media kept per chat
+in one tar.gz archive.
 
 The database is copied with SQLite's online backup, so a backup taken while Hearth runs is
 consistent. A restore needs Hearth stopped (it takes the data directory's lock) and keeps what it
@@ -29,6 +30,7 @@ from assistant.settings import Settings
 
 DATABASE = "hearth.db"
 WORKSPACES = "workspaces"
+MEDIA = "media"
 MANIFEST = "backup.json"
 
 
@@ -52,7 +54,7 @@ def copy_database(source: Path, target: Path) -> None:
 
 
 def write_archive(settings: Settings, out: IO[bytes]) -> None:
-    """Write the archive (manifest, database, workspaces) as gzip-compressed tar to `out`."""
+    """Write the archive (manifest, database, workspaces, media) as gzip-compressed tar to `out`."""
     with tempfile.TemporaryDirectory() as scratch:
         copy = Path(scratch) / DATABASE
         copy_database(database_path(settings), copy)
@@ -63,9 +65,9 @@ def write_archive(settings: Settings, out: IO[bytes]) -> None:
             info.size = len(data)
             archive.addfile(info, io.BytesIO(data))
             archive.add(copy, DATABASE)
-            workspaces = settings.data_dir / WORKSPACES
-            if workspaces.is_dir():
-                archive.add(workspaces, WORKSPACES)
+            for folder in (WORKSPACES, MEDIA):
+                if (settings.data_dir / folder).is_dir():
+                    archive.add(settings.data_dir / folder, folder)
 
 
 def safe_members(archive: tarfile.TarFile) -> list[tarfile.TarInfo]:
@@ -73,7 +75,7 @@ def safe_members(archive: tarfile.TarFile) -> list[tarfile.TarInfo]:
     members = archive.getmembers()
     for member in members:
         path = PurePosixPath(member.name)
-        inside = path.parts and path.parts[0] in {DATABASE, WORKSPACES, MANIFEST}
+        inside = path.parts and path.parts[0] in {DATABASE, WORKSPACES, MEDIA, MANIFEST}
         if path.is_absolute() or ".." in path.parts or not inside:
             raise BackupError(f"the archive holds an unexpected entry {member.name!r}")
         if not (member.isfile() or member.isdir()):
@@ -96,7 +98,7 @@ def open_workspaces(root: Path) -> None:
 
 
 def read_archive(settings: Settings, source: IO[bytes]) -> None:
-    """Replace the database and workspaces with the archive's; Hearth must not be running."""
+    """Replace the database, workspaces and media with the archive's; Hearth must not be running."""
     database = database_path(settings)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     with hold(settings.data_dir), tarfile.open(fileobj=source, mode="r:*") as archive:
@@ -116,6 +118,9 @@ def read_archive(settings: Settings, source: IO[bytes]) -> None:
                 set_aside(settings.data_dir / WORKSPACES, stamp)
                 shutil.move(restored, settings.data_dir / WORKSPACES)
                 open_workspaces(settings.data_dir / WORKSPACES)
+            if (Path(scratch) / MEDIA).is_dir():
+                set_aside(settings.data_dir / MEDIA, stamp)
+                shutil.move(Path(scratch) / MEDIA, settings.data_dir / MEDIA)
 
 
 def arguments(parser: argparse.ArgumentParser) -> None:

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 
 from assistant.agent.model import OllamaModel, model_options
 from assistant.errors import ModelMissing, ModelUnavailable
+from assistant.media.checks import check_speech, check_transcriber, check_vision
 from assistant.ops.check import Check
 from assistant.ops.deploy import check_docker, check_providers, check_public_url
 from assistant.settings import Settings
@@ -76,6 +77,9 @@ CHECKS: list[Callable[[Settings], Awaitable[Check | list[Check]]]] = [
     check_mcp,
     check_public_url,
     check_providers,
+    check_transcriber,
+    check_speech,
+    check_vision,
 ]
 
 

@@ -14,6 +14,9 @@ WORKER_UID = 10001
 WORKER_USER = f"{WORKER_UID}:{WORKER_UID}"
 WORKSPACE_MOUNT = "/workspace"
 TMP_OPTIONS = "rw,noexec,nosuid,nodev,size=16m"
+# Where a skill leaves files for the reply; its size is the cap on what one call sends back.
+OUTBOX_MOUNT = "/outbox"
+OUTBOX_OPTIONS = "rw,noexec,nosuid,nodev,size=16m"
 LABEL_INSTANCE = "org.hearth.sandbox"
 LABEL_SKILL = "org.hearth.skill"
 LABEL_CHAT = "org.hearth.chat"
@@ -48,7 +51,7 @@ def locked_down(
         "environment": dict(environment),
         "network_mode": "bridge" if network == "egress" else "none",
         "read_only": True,
-        "tmpfs": {"/tmp": TMP_OPTIONS},  # noqa: S108 (the container's own /tmp)
+        "tmpfs": {"/tmp": TMP_OPTIONS, OUTBOX_MOUNT: OUTBOX_OPTIONS},  # noqa: S108 (the container's own /tmp)
         "cap_drop": ["ALL"],
         "security_opt": ["no-new-privileges:true"],
         "user": WORKER_USER,

@@ -17,6 +17,7 @@ from assistant.sandbox.errors import (
     SkillTimeoutError,
 )
 from assistant.sandbox.manifest import SkillManifest
+from assistant.sandbox.protocol import SkillOutput
 from assistant.sandbox.runner import Sandbox
 from assistant.store.columns import utcnow
 
@@ -65,9 +66,16 @@ class SkillTool:
 
     async def call(self, args: Mapping[str, Any], ctx: ToolContext) -> str:
         try:
-            return await call_skill(self._sandbox, self.skill, args, ctx.chat_key)
+            output = await call_skill(self._sandbox, self.skill, args, ctx.chat_key)
         except SandboxError as exc:
             if not isinstance(exc, ArgumentsError | SkillError):
                 logger.warning("skill %s in chat %s: %s", self.name, ctx.chat_key, exc)
             self.last_error = (utcnow(), tool_error_message(self.skill, exc))
             raise ToolError(self.last_error[1]) from exc
+        files = output.files if isinstance(output, SkillOutput) else ()
+        if not files:
+            return str(output)
+        # The files ride on the turn's reply; the model is told so, and told their names.
+        ctx.files.extend(files)
+        listed = ", ".join(f"{f.name} ({len(f.data)} bytes)" for f in files)
+        return f"{output}\n[attached to your reply: {listed}]"

@@ -29,6 +29,7 @@ from assistant.settings.values import (
 )
 from assistant.types import Address
 
+DEFAULT_TRANSCRIBE = "Systran/faster-whisper-small"
 SECONDS = "a number of seconds above 0"
 COUNT = "a whole number, at least 1"
 
@@ -124,6 +125,30 @@ class Settings:
     mcp_idle_s: float = setting(positive_float, SECONDS, 300.0)
     mcp_max_containers: int = setting(positive_int, COUNT, 8)
     tool_specs_max_chars: int = setting(positive_int, "a whole number of characters, at least 1", 4800)
+    # media: photos, voice notes and documents in; files and voice out
+    media_max_mb: int = setting(positive_int, "a whole number of megabytes, at least 1", 16)
+    media_keep_days: int = setting(positive_int, "a whole number of days, at least 1", 30)
+    media_link_ttl_s: float = setting(positive_float, SECONDS, 3600.0)
+    media_timeout_s: float = setting(positive_float, SECONDS, 120.0)
+    image_max_pixels: int = setting(
+        positive_int, "a whole number of pixels, such as 1048576 (1024 x 1024)", 1_048_576
+    )
+    vision_model: str = setting(non_empty, "an Ollama model with vision, such as gemma3:4b", "")
+    transcribe_url: str | None = setting(
+        url, "the base URL of an OpenAI-compatible speech-to-text server", None
+    )
+    transcribe_model: str = setting(
+        non_empty,
+        "a speech-to-text model name such as Systran/faster-whisper-small",
+        "Systran/faster-whisper-small",
+    )
+    echo_transcript: bool = setting(flag, "1 or 0", False)
+    speech_url: str | None = setting(url, "the base URL of an OpenAI-compatible text-to-speech server", None)
+    speech_model: str = setting(non_empty, "a text-to-speech model name", "speaches-ai/Kokoro-82M-v1.0-ONNX")
+    speech_voice: str = setting(non_empty, "a voice the speech server offers, such as af_heart", "af_heart")
+    voice_replies: Literal["off", "inbound", "always"] = setting(
+        choice("off", "inbound", "always"), "off, inbound or always", "off"
+    )
     # the owner's dashboard under /ui/
     dashboard: bool = setting(flag, "1 (on) or 0 (off)", True)
     dashboard_password: Secret | None = setting(

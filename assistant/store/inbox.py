@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlmodel import Session, col, select
 
 from assistant.store import Store
-from assistant.store.tables import Chat, Message, Reply, Turn
+from assistant.store.tables import Chat, MediaFile, Message, Reply, Turn
 from assistant.types import Inbound
 
 NOTICE = {"kind": "notice"}
@@ -114,16 +114,35 @@ def _close_messages(
         message.next_attempt_at = None
 
 
+@dataclass(frozen=True)
+class Carried:
+    """What the last reply of a turn carries besides its text: files, and meta for its channel."""
+
+    files: Sequence[MediaFile] = ()
+    meta: Mapping[str, str] = field(default_factory=dict)
+
+
 def _finish(
-    session: Session, turn: Turn, message_ids: Sequence[int], replies: Sequence[str], status: str
+    session: Session,
+    turn: Turn,
+    message_ids: Sequence[int],
+    replies: Sequence[str],
+    status: str,
+    carried: Carried,
 ) -> list[int]:
     session.add(turn)
     session.flush()
     assert turn.id is not None
     rows = [Reply(chat_id=turn.chat_id, turn_id=turn.id, text=text) for text in replies]
+    if rows:
+        rows[-1].meta = dict(carried.meta)
     session.add_all(rows)
     _close_messages(session, message_ids, status, turn.id, turn.finished_at or turn.started_at)
     session.flush()
+    if rows:
+        for file in carried.files:
+            file.reply_id = rows[-1].id
+            session.add(file)
     return [row.id for row in rows if row.id is not None]
 
 
@@ -133,9 +152,11 @@ async def finish_turn(
     message_ids: Sequence[int],
     replies: Sequence[str],
     status: str = "handled",
+    carried: Carried = Carried(),
 ) -> list[int]:
-    """Record the turn, put its replies in the outbox and close its messages, in one transaction."""
-    return await store.write(lambda s: _finish(s, turn, message_ids, replies, status))
+    """Record the turn, put its replies in the outbox (the last one with what it carries) and close
+    its messages, in one transaction."""
+    return await store.write(lambda s: _finish(s, turn, message_ids, replies, status, carried))
 
 
 def _defer(

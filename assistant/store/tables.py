@@ -1,4 +1,5 @@
-"""Every table Hearth keeps, in one place: chats, the inbox and outbox, turns, jobs, memory, pairing, runs."""
+"""Every table Hearth keeps, in one place: chats, the inbox and outbox, turns, jobs, memory, pairing, runs,
+media files."""
 
 from __future__ import annotations
 
@@ -204,3 +205,22 @@ class SentPart(SQLModel, table=True):
     status: str = Field(default="sent", max_length=16)
     error: str | None = None
     sent_at: datetime = instant()
+
+
+class MediaFile(SQLModel, table=True):
+    """A file a person sent (on a message) or Hearth sends (on a reply), kept under the data directory
+    per chat; `path` is relative to the media directory. Rows and files go after the keep period."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(foreign_key="chat.id", index=True)
+    message_id: int | None = Field(default=None, foreign_key="message.id", index=True)
+    reply_id: int | None = Field(default=None, foreign_key="reply.id", index=True)
+    kind: str = Field(max_length=16)
+    mime: str = Field(max_length=128)
+    name: str = Field(max_length=255)
+    path: str = Field(max_length=512)
+    size: int = 0
+    voice: bool = False
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=sa.Column(UTCDateTime(), nullable=False, index=True)
+    )

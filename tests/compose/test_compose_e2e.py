@@ -137,3 +137,8 @@ def test_down_removes_containers_and_volumes(stack: Stack) -> None:
     assert stack.containers("org.hearth.sandbox=hearth") == []
     volumes = docker("volume", "ls", "-q", "--filter", f"label=com.docker.compose.project={stack.project}")
     assert volumes.split() == []
+
+
+def test_the_voice_and_tls_profiles_are_valid(stack: Stack) -> None:
+    services = stack.compose("--profile", "voice", "--profile", "tls", "config", "--services").split()
+    assert {"speech", "speech-models", "caddy", "hearth"} <= set(services)

@@ -1,9 +1,13 @@
-"""A fake Meta Graph API: the WhatsApp Cloud API messages endpoint, sends and read receipts."""
+"""A fake Meta Graph API: the WhatsApp Cloud API messages endpoint, sends and read receipts, and
+the media endpoints (retrieve a media URL, download from it, upload)."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import itertools
 import os
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -11,6 +15,24 @@ from aiohttp import web
 from tests.fakes.base import Failure, FakeServer, serve_forever
 
 TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+MEDIA_TYPES = ("image", "audio", "document", "video", "sticker")
+# The first bytes Meta's upload expects for a declared type (it answers 131053 otherwise).
+MAGIC = {
+    "image/jpeg": b"\xff\xd8\xff",
+    "image/png": b"\x89PNG",
+    "audio/ogg": b"OggS",
+    "application/pdf": b"%PDF",
+}
+
+
+@dataclass
+class Media:
+    """One file held by the fake: what a person sent, or what Hearth uploaded."""
+
+    data: bytes
+    mime: str
+    filename: str = ""
 
 
 class GraphFake(FakeServer):
@@ -25,10 +47,78 @@ class GraphFake(FakeServer):
         super().__init__(host, port)
         self.token = token
         self.read: list[str] = []
+        self.typing: list[str] = []  # message ids marked read with a typing indicator
+        self.media: dict[str, Media] = {}
+        self.uploads: list[str] = []  # ids of uploaded media, in order
+        self.expired_urls = 0  # how many download URLs to answer 404, as when five minutes passed
         self._ids = itertools.count(1)
+
+    def add_media(self, data: bytes, mime: str) -> str:
+        """Hold a file as if a person had sent it; its media id, for a webhook to name."""
+        media_id = f"{next(self._ids) + 1_000_000}"
+        self.media[media_id] = Media(data, mime)
+        return media_id
 
     def routes(self, app: web.Application) -> None:
         app.router.add_post("/{version}/{phone_number_id}/messages", self._messages)
+        app.router.add_post("/{version}/{phone_number_id}/media", self._upload)
+        app.router.add_get("/{version}/{media_id}", self._retrieve)
+        app.router.add_get("/whatsapp_business/attachments/", self._download)
+
+    def _authorized(self, request: web.Request) -> bool:
+        return request.headers.get("Authorization") == f"Bearer {self.token}"
+
+    async def _retrieve(self, request: web.Request) -> web.Response:
+        """GET /{version}/{media-id}: the short-lived URL and what the file is."""
+        if not self._authorized(request):
+            return self.error_response(Failure(401, 190, "Invalid OAuth access token."))
+        media_id = request.match_info["media_id"]
+        found = self.media.get(media_id)
+        if found is None:
+            return self.error_response(Failure(404, 100, "Unsupported get request."))
+        return web.json_response(
+            {
+                "messaging_product": "whatsapp",
+                "url": f"{self.url}/whatsapp_business/attachments/?mid={media_id}&ext=1&hash=ATx",
+                "mime_type": found.mime,
+                "sha256": base64.b64encode(hashlib.sha256(found.data).digest()).decode(),
+                "file_size": str(len(found.data)),
+                "id": media_id,
+            }
+        )
+
+    async def _download(self, request: web.Request) -> web.Response:
+        """The media URL: the bytes, for a request with the token, until the URL expires."""
+        if not self._authorized(request):
+            return web.Response(status=401, text="unauthorized")
+        if self.expired_urls > 0:
+            self.expired_urls -= 1
+            return web.Response(status=404, text="URL signature expired")
+        found = self.media.get(request.query.get("mid", ""))
+        if found is None:
+            return web.Response(status=404, text="not found")
+        return web.Response(body=found.data, content_type=found.mime.split(";")[0])
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """POST /{phone-number-id}/media, multipart: messaging_product, type and file."""
+        failure = await self.failure_or_none()
+        if failure is not None:
+            return failure
+        if not self._authorized(request):
+            return self.error_response(Failure(401, 190, "Invalid OAuth access token."))
+        form = await request.post()
+        upload = form.get("file")
+        declared = str(form.get("type", ""))
+        if form.get("messaging_product") != "whatsapp" or not isinstance(upload, web.FileField):
+            return self.error_response(Failure(400, 100, "Invalid parameter"))
+        data = upload.file.read()
+        magic = MAGIC.get(declared)
+        if magic is not None and not data.startswith(magic):
+            return self.error_response(Failure(400, 131053, "Media upload error"))
+        media_id = f"{next(self._ids) + 2_000_000}"
+        self.media[media_id] = Media(data, declared, upload.filename)
+        self.uploads.append(media_id)
+        return web.json_response({"id": media_id})
 
     def error_response(self, failure: Failure) -> web.Response:
         error = {
@@ -44,20 +134,33 @@ class GraphFake(FakeServer):
         failure = await self.failure_or_none()
         if failure is not None:
             return failure
-        if request.headers.get("Authorization") != f"Bearer {self.token}":
+        if not self._authorized(request):
             return self.error_response(Failure(401, 190, "Invalid OAuth access token."))
         body: dict[str, Any] = await request.json()
         if body.get("messaging_product") != "whatsapp":
             return self.error_response(Failure(400, 100, "Invalid parameter"))
         if body.get("status") == "read":
             self.read.append(str(body.get("message_id")))
+            if body.get("typing_indicator") == {"type": "text"}:
+                self.typing.append(str(body.get("message_id")))
             return web.json_response({"success": True})
         return self._accept(body, request.match_info)
+
+    def _media_ok(self, body: dict[str, Any]) -> bool:
+        """A media message names an uploaded file by id; captions fit; audio takes none."""
+        mtype = body.get("type")
+        if mtype not in MEDIA_TYPES:
+            return True
+        part = body.get(str(mtype), {})
+        caption = part.get("caption", "")
+        if part.get("id") not in self.media or len(caption) > CAPTION_LIMIT:
+            return False
+        return not (mtype == "audio" and caption)
 
     def _accept(self, body: dict[str, Any], match: Any) -> web.Response:
         target = body.get("to") or body.get("recipient")
         text = body.get("text", {}).get("body", "") if body.get("type") == "text" else ""
-        if not target or len(text) > TEXT_LIMIT:
+        if not target or len(text) > TEXT_LIMIT or not self._media_ok(body):
             return self.error_response(Failure(400, 100, "Invalid parameter"))
         wamid = f"wamid.FAKE{next(self._ids):08d}"
         self.sent.append({**body, "id": wamid, **match})

@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 
 
-@pytest.mark.parametrize("module", ["tests.fakes.graph", "tests.fakes.twilio"])
+@pytest.mark.parametrize("module", ["tests.fakes.graph", "tests.fakes.twilio", "tests.fakes.speech"])
 async def test_fake_runs_standalone_and_takes_failures(module: str) -> None:
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", module, "--port", "0", stdout=asyncio.subprocess.PIPE

@@ -1,4 +1,4 @@
-"""`hearth backup` / `hearth restore`: a round trip of the database and workspaces, and refusals."""
+"""`hearth backup` / `hearth restore`: a round trip of the database, workspaces and media, and refusals."""
 
 from __future__ import annotations
 
@@ -26,6 +26,8 @@ def make_data(data_dir: Path) -> Settings:
         db.execute("INSERT INTO notes VALUES ('before')")
     (data_dir / "workspaces" / "chat-1").mkdir(parents=True)
     (data_dir / "workspaces" / "chat-1" / "notes.json").write_text('["milk"]')
+    (data_dir / "media" / "chat-1").mkdir(parents=True)
+    (data_dir / "media" / "chat-1" / "photo.jpg").write_bytes(b"\xff\xd8\xff photo")
     return Settings(data_dir=data_dir, database_url=f"sqlite:///{data_dir / 'hearth.db'}")
 
 
@@ -47,12 +49,14 @@ def test_round_trip_brings_back_database_and_workspaces(tmp_path: Path) -> None:
     with sqlite3.connect(settings.data_dir / "hearth.db") as db:
         db.execute("DELETE FROM notes")
     (settings.data_dir / "workspaces" / "chat-1" / "notes.json").write_text("[]")
+    (settings.data_dir / "media" / "chat-1" / "photo.jpg").unlink()
     read_archive(settings, io.BytesIO(archive.getvalue()))
 
     assert rows(settings.data_dir / "hearth.db") == ["before", "in the log"]
     assert (settings.data_dir / "workspaces" / "chat-1" / "notes.json").read_text() == '["milk"]'
+    assert (settings.data_dir / "media" / "chat-1" / "photo.jpg").read_bytes() == b"\xff\xd8\xff photo"
     kept = sorted(p.name.split(".before-restore")[0] for p in settings.data_dir.glob("*.before-restore-*"))
-    assert kept == ["hearth.db", "workspaces"]
+    assert kept == ["hearth.db", "media", "workspaces"]
 
 
 def test_restore_refuses_while_hearth_runs(tmp_path: Path) -> None:

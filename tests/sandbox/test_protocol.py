@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 
 import pytest
@@ -10,9 +11,11 @@ from assistant.sandbox.errors import SkillError, WorkerError
 from assistant.sandbox.protocol import (
     FrameDecoder,
     OutputCollector,
+    SkillOutput,
     encode_request,
     parse_response,
 )
+from assistant.types import Attachment
 
 
 def frame(stream: int, payload: bytes) -> bytes:
@@ -100,3 +103,31 @@ def test_stderr_is_kept_up_to_its_cap_and_the_rest_counted() -> None:
     output.feed(2, b"defgh")
     assert output.take_stderr() == "abcde\n[3 more bytes of stderr dropped]"
     assert output.take_stderr() == ""
+
+
+def files_line(files: object) -> bytes:
+    return json.dumps({"id": "r1", "ok": True, "result": "made", "files": files}).encode()
+
+
+def test_files_come_back_decoded_with_safe_names() -> None:
+    data = base64.b64encode(b"\x89PNG...").decode()
+    output = parse_response(files_line([{"name": "../../etc/chart.png", "data": data}]), "r1")
+    assert output == "made"
+    assert isinstance(output, SkillOutput)
+    assert output.files == (Attachment("chart.png", b"\x89PNG..."),)
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        ([{"name": f"{i}.txt", "data": ""} for i in range(6)], "at most 5"),
+        ([{"name": "big", "data": base64.b64encode(b"x" * (16 * 1024 * 1024 + 1)).decode()}], "16 MB"),
+        ([{"name": "bad", "data": "not base64!"}], "garbled"),
+        ("not a list", "at most 5"),
+    ],
+)
+def test_files_over_the_caps_fail_the_call_whatever_the_runtime_let_through(
+    files: object, message: str
+) -> None:
+    with pytest.raises(SkillError, match=message):
+        parse_response(files_line(files), "r1")

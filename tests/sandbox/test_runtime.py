@@ -28,6 +28,15 @@ SKILLS = {
     "exits": "import sys\ndef run(args, ctx):\n    sys.exit(4)\n",
     "opaque": "def run(args, ctx):\n    return object()\n",
     "broken": "import no_such_module\n",
+    "writes": (
+        "from pathlib import Path\n"
+        "def run(args, ctx):\n"
+        "    for i in range(args.get('files', 1)):\n"
+        "        Path(ctx['outbox'], f'f{i}.txt').write_bytes(b'x' * args.get('size', 3))\n"
+        "    if args.get('fail'):\n"
+        "        raise RuntimeError('after writing')\n"
+        "    return 'wrote'\n"
+    ),
 }
 
 
@@ -46,9 +55,12 @@ def converse(skills_dir: Path, lines: list[str], only: str = "") -> tuple[list[A
     return answers, stderr
 
 
-def run_worker(skills_dir: Path, lines: list[str], only: str = "") -> tuple[list[Any], str]:
+def run_worker(
+    skills_dir: Path, lines: list[str], only: str = "", outbox: Path | None = None
+) -> tuple[list[Any], str]:
     """Everything the worker wrote on its protocol channel, and its standard error."""
     env = {**os.environ, "HEARTH_SKILLS_DIR": str(skills_dir), "HEARTH_SKILL": only}
+    env["HEARTH_OUTBOX"] = str(outbox or skills_dir / "no-outbox")
     done = subprocess.run(
         [sys.executable, str(RUNTIME)],
         input="".join(line + "\n" for line in lines),
@@ -116,3 +128,35 @@ def test_a_skill_that_cannot_load_says_so_instead_of_ready(skills_dir: Path) -> 
     assert ready["id"] == "ready"
     assert ready["ok"] is False
     assert "no_such_module" in ready["error"]
+
+
+def test_files_left_in_the_outbox_go_back_with_the_answer_and_are_cleared(
+    skills_dir: Path, tmp_path: Path
+) -> None:
+    outbox = tmp_path / "outbox"
+    outbox.mkdir()
+    lines = [request("1", "writes", {"files": 2}), request("2", "chatty")]
+    (_, first, second), _ = run_worker(skills_dir, lines, outbox=outbox)
+    assert first["result"] == "wrote"
+    assert first["files"] == [{"name": "f0.txt", "data": "eHh4"}, {"name": "f1.txt", "data": "eHh4"}]
+    assert "files" not in second
+    assert list(outbox.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        ({"files": 6}, "at most 5"),
+        ({"files": 2, "size": 9 * 1024 * 1024}, "more than 16 MB"),
+        ({"files": 1, "fail": True}, "after writing"),
+    ],
+)
+def test_an_outbox_over_the_caps_or_a_failed_call_sends_nothing_back(
+    skills_dir: Path, tmp_path: Path, args: dict[str, Any], error: str
+) -> None:
+    outbox = tmp_path / "outbox"
+    outbox.mkdir()
+    (_, answer), _ = run_worker(skills_dir, [request("1", "writes", args)], outbox=outbox)
+    assert answer["ok"] is False
+    assert error in answer["error"]
+    assert list(outbox.iterdir()) == []

@@ -39,8 +39,8 @@ async def test_only_a_store_behind_the_head_loads_alembic(tmp_path: Path) -> Non
     assert not opens_with_alembic(url)
     store = await Store.open(url)
     with store.engine.begin() as conn:
-        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0004'")
-        conn.exec_driver_sql("DROP TABLE run")
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0005'")
+        conn.exec_driver_sql("DROP TABLE mediafile")
     await store.close()
     assert opens_with_alembic(url)
     assert not opens_with_alembic(url)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import cast
 
 from aiohttp import web
@@ -12,9 +13,12 @@ from aiohttp import web
 from assistant.channels import webhook
 from assistant.channels.base import PayloadError, SendError
 from assistant.channels.outgoing import Outgoing
+from assistant.channels.parts import OutFile
 from assistant.channels.twilio.parse import CHANNEL, parse_message, parse_status, public_url, verify_signature
 from assistant.channels.twilio.send import TwilioSender
-from assistant.keys import CLOCK, STORE
+from assistant.keys import CLOCK, SETTINGS, STORE
+from assistant.media import links
+from assistant.media.files import MediaDir
 from assistant.types import Address, Outbound
 
 logger = logging.getLogger(__name__)
@@ -57,10 +61,12 @@ class TwilioChannel:
             whatsapp_from=config.whatsapp_from,
             status_callback=public_url(config.public_url, STATUS_PATH),
         )
+        folder = MediaDir(app[SETTINGS].data_dir)
+        sender.link = file_link(config.public_url, links.load_key(folder.root), app)
         async with sender:
             self._sender = sender
             template = self._send_template if config.template_sid else None
-            self._outgoing = Outgoing(NAME, app[STORE], sender, template, app[CLOCK])
+            self._outgoing = Outgoing(NAME, app[STORE], sender, template, app[CLOCK], (sender, folder))
             yield
             self._sender = self._outgoing = None
 
@@ -73,6 +79,17 @@ class TwilioChannel:
         assert self._sender is not None
         assert self.config.template_sid is not None
         return await self._sender.send_template(to, self.config.template_sid, text)
+
+
+def file_link(public_base: str, key: bytes, app: web.Application) -> Callable[[OutFile], str]:
+    """Signed links to files, valid for HEARTH_MEDIA_LINK_TTL_S from when the message is sent."""
+    ttl = timedelta(seconds=app[SETTINGS].media_link_ttl_s)
+
+    def link(file: OutFile) -> str:
+        token = links.sign(key, file.id, app[CLOCK]() + ttl)
+        return public_url(public_base, f"/media/{token}")
+
+    return link
 
 
 KEY = web.AppKey("twilio_channel", TwilioChannel)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
@@ -13,6 +14,7 @@ from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
 from assistant.channels.base import SendError
+from assistant.channels.parts import OutFile
 from assistant.channels.split import TWILIO_LIMIT
 from assistant.types import Address
 
@@ -83,6 +85,22 @@ class TwilioSender:
     """
 
     limit = TWILIO_LIMIT
+    caption_limit = TWILIO_LIMIT
+    # Where Twilio fetches a file from: a public, signed, expiring URL served by Hearth.
+    link: Callable[[OutFile], str] | None = None
+
+    def captions(self, file: OutFile) -> bool:
+        # Twilio gives WhatsApp documents neither a caption nor a name; the body goes apart.
+        return file.kind == "image"
+
+    async def send_file(self, to: Address, file: OutFile, caption: str) -> str:
+        """Send `file` as the message's MediaUrl, with `caption` as its body; raise SendError."""
+        if self.link is None:
+            raise SendError("files cannot be sent without HEARTH_PUBLIC_URL", retryable=False)
+        fields: dict[str, Any] = {"media_url": [self.link(file)]}
+        if caption:
+            fields["body"] = caption
+        return await self._create(to, **fields)
 
     def __init__(
         self,

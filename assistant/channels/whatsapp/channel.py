@@ -21,7 +21,8 @@ from assistant.channels.whatsapp.parse import (
     verify_signature,
 )
 from assistant.channels.whatsapp.send import WhatsAppSender
-from assistant.keys import CLOCK, STORE
+from assistant.keys import CLOCK, SETTINGS, STORE
+from assistant.media.files import MediaDir
 from assistant.store.tables import Message
 from assistant.types import Address, Outbound
 
@@ -30,6 +31,10 @@ logger = logging.getLogger(__name__)
 NAME = CHANNEL
 PATH = "/webhooks/whatsapp"
 MARK_READ_TIMEOUT_S = 2.0
+# The typing indicator lapses after 25 s; it is renewed before then while the turn runs, for at
+# most as long as a turn may take.
+TYPING_RENEW_S = 20.0
+TYPING_MAX_S = 600.0
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,8 @@ class WhatsAppChannel:
         self.config = config
         self._sender: WhatsAppSender | None = None
         self._outgoing: Outgoing | None = None
+        self._typing: dict[Address, asyncio.Task[None]] = {}
+        self.typing_renew_s = TYPING_RENEW_S
 
     async def ctx(self, app: web.Application) -> AsyncIterator[None]:
         """Open the HTTP session inside the running loop; close it on the way out."""
@@ -66,13 +73,19 @@ class WhatsAppChannel:
                 api_version=config.api_version,
             )
             template = self._send_template if config.template else None
-            self._outgoing = Outgoing(NAME, app[STORE], self._sender, template, app[CLOCK])
+            files = (self._sender, MediaDir(app[SETTINGS].data_dir))
+            self._outgoing = Outgoing(NAME, app[STORE], self._sender, template, app[CLOCK], files)
             yield
+            for task in self._typing.values():
+                task.cancel()
+            await asyncio.gather(*self._typing.values(), return_exceptions=True)
             self._sender = self._outgoing = None
 
     async def send(self, reply: Outbound) -> str | None:
         if self._outgoing is None:
             raise SendError("the WhatsApp channel is not running", retryable=True)
+        if reply.meta.get("kind") != "notice":
+            self._stop_typing(reply.to)
         return await self._outgoing.send(reply)
 
     async def _send_template(self, to: Address, text: str) -> str:
@@ -81,14 +94,43 @@ class WhatsAppChannel:
         return await self._sender.send_template(to, self.config.template, text, self.config.template_language)
 
     async def mark_read(self, message: Message) -> None:
-        """Best effort: the person sees blue ticks when a turn starts; failures only get logged."""
+        """Best effort: when a turn starts the person sees blue ticks and "typing…", renewed until
+        the reply goes out; failures only get logged."""
         if self._sender is None or message.channel != NAME:
             return
+        await self._read_and_type(message.provider_id)
+        person = sender_of(message)
+        if person is not None:
+            self._stop_typing(person)
+            self._typing[person] = asyncio.create_task(self._keep_typing(message.provider_id))
+
+    async def _read_and_type(self, provider_id: str) -> None:
+        assert self._sender is not None
         try:
             async with asyncio.timeout(MARK_READ_TIMEOUT_S):
-                await self._sender.mark_read(message.provider_id)
+                await self._sender.mark_read(provider_id, typing=True)
         except (SendError, TimeoutError) as exc:
-            logger.info("could not mark %s read: %r", message.provider_id, exc)
+            logger.info("could not mark %s read: %r", provider_id, exc)
+
+    async def _keep_typing(self, provider_id: str) -> None:
+        loop = asyncio.get_running_loop()
+        until = loop.time() + TYPING_MAX_S
+        while loop.time() + self.typing_renew_s < until and self._sender is not None:
+            await asyncio.sleep(self.typing_renew_s)
+            await self._read_and_type(provider_id)
+
+    def _stop_typing(self, person: Address) -> None:
+        task = self._typing.pop(person, None)
+        if task is not None:
+            task.cancel()
+
+
+def sender_of(message: Message) -> Address | None:
+    """The address replies to this stored message go to (as the parser built it)."""
+    user_id, wa_id = message.meta.get("user_id"), message.meta.get("wa_id")
+    if user_id:
+        return Address(NAME, user_id)
+    return Address(NAME, f"+{wa_id}") if wa_id else None
 
 
 KEY = web.AppKey("whatsapp_channel", WhatsAppChannel)

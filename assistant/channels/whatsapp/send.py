@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
 import aiohttp
 
 from assistant.channels.base import SendError
+from assistant.channels.parts import OutFile
 from assistant.channels.split import WHATSAPP_LIMIT
 from assistant.types import Address
 
 DEFAULT_BASE_URL = "https://graph.facebook.com"
 DEFAULT_API_VERSION = "v26.0"
 TEMPLATE_PARAMETER_LIMIT = 1000
+CAPTION_LIMIT = 1024
+# The Cloud API sends images only as JPEG or PNG; other images go as documents. Its document
+# types do not include CSV or Markdown, which are plain text.
+IMAGE_TYPES = frozenset({"image/jpeg", "image/png"})
+AUDIO_TYPES = frozenset({"audio/aac", "audio/amr", "audio/mpeg", "audio/mp4", "audio/ogg"})
+UPLOAD_TYPES = {"text/csv": "text/plain", "text/markdown": "text/plain"}
 
 THROUGHPUT_LIMIT = 130429
 PAIR_RATE_LIMIT = 131056
@@ -41,6 +49,29 @@ def template_parameter(text: str) -> str:
     if len(flat) <= TEMPLATE_PARAMETER_LIMIT:
         return flat
     return flat[: TEMPLATE_PARAMETER_LIMIT - 1].rstrip() + "…"
+
+
+def message_type(file: OutFile) -> str:
+    """The Cloud API message type a file goes as: image, audio or document."""
+    mime = file.mime.split(";")[0]
+    if file.kind == "image" and mime in IMAGE_TYPES:
+        return "image"
+    if file.kind == "audio" and mime in AUDIO_TYPES:
+        return "audio"
+    return "document"
+
+
+def media_object(file: OutFile, media_id: str, caption: str) -> dict[str, Any]:
+    """The `image`/`audio`/`document` object of a message sending an uploaded file."""
+    kind = message_type(file)
+    found: dict[str, Any] = {"id": media_id}
+    if caption and kind != "audio":
+        found["caption"] = caption
+    if kind == "document":
+        found["filename"] = file.name
+    if kind == "audio" and file.voice:
+        found["voice"] = True
+    return found
 
 
 def classify_error(status: int, body: object) -> SendError:
@@ -82,8 +113,36 @@ class WhatsAppSender:
     ) -> None:
         self._session = session
         self._headers = {"Authorization": f"Bearer {token}"}
-        self._url = f"{base_url.rstrip('/')}/{api_version}/{phone_number_id}/messages"
+        self._base = f"{base_url.rstrip('/')}/{api_version}/{phone_number_id}"
+        self._url = f"{self._base}/messages"
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self._upload_timeout = aiohttp.ClientTimeout(total=max(timeout_s, 60.0))
+
+    caption_limit = CAPTION_LIMIT
+
+    def captions(self, file: OutFile) -> bool:
+        return message_type(file) != "audio"
+
+    async def send_file(self, to: Address, file: OutFile, caption: str) -> str:
+        """Upload `file`, then send it by its media id, with `caption` where it takes one."""
+        media_id = await self.upload(file)
+        kind = message_type(file)
+        return await self._send({**recipient(to), "type": kind, kind: media_object(file, media_id, caption)})
+
+    async def upload(self, file: OutFile) -> str:
+        """POST /{phone-number-id}/media: the file's id at Meta (kept there for 30 days)."""
+        data = await asyncio.to_thread(file.path.read_bytes)
+        mime = file.mime.split(";")[0]
+        mime = UPLOAD_TYPES.get(mime, mime)
+        form = aiohttp.FormData()
+        form.add_field("messaging_product", "whatsapp")
+        form.add_field("type", mime)
+        form.add_field("file", data, filename=file.name, content_type=mime)
+        answer = await self._request(f"{self._base}/media", self._upload_timeout, data=form)
+        media_id = answer.get("id")
+        if not isinstance(media_id, str) or not media_id:
+            raise SendError("the upload named no media id", retryable=True, status=200)
+        return media_id
 
     async def send_text(self, to: Address, text: str) -> str:
         """Send one free-form text (at most 4096 characters); return its wamid.
@@ -122,10 +181,11 @@ class WhatsAppSender:
 
     async def _post(self, payload: dict[str, Any]) -> dict[str, Any]:
         body = {"messaging_product": "whatsapp", **payload}
+        return await self._request(self._url, self._timeout, json=body)
+
+    async def _request(self, url: str, limit: aiohttp.ClientTimeout, **body: Any) -> dict[str, Any]:
         try:
-            async with self._session.post(
-                self._url, json=body, headers=self._headers, timeout=self._timeout
-            ) as response:
+            async with self._session.post(url, headers=self._headers, timeout=limit, **body) as response:
                 answer = await _json_or_none(response)
                 if response.status >= 300:
                     raise classify_error(response.status, answer)

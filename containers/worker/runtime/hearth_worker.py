@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import importlib.util
 import io
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -14,6 +16,10 @@ from typing import Any, TextIO
 
 SKILLS_DIR = Path(os.environ.get("HEARTH_SKILLS_DIR", "/opt/hearth/skills"))
 WORKSPACE = Path("/workspace")
+# Files a skill writes here go back with its result (then the folder is emptied for the next call).
+OUTBOX = Path(os.environ.get("HEARTH_OUTBOX", "/outbox"))
+OUTBOX_MAX_FILES = 5
+OUTBOX_MAX_BYTES = 16 * 1024 * 1024
 PRINTED_LIMIT_CHARS = 4_000
 ERROR_LIMIT_CHARS = 2_000
 
@@ -64,7 +70,35 @@ def load_skill(name: str, cache: dict[str, ModuleType]) -> ModuleType:
 
 def context_for(name: str) -> dict[str, Any]:
     workspace = str(WORKSPACE) if WORKSPACE.is_dir() else None
-    return {"skill": name, "workspace": workspace}
+    outbox = str(OUTBOX) if OUTBOX.is_dir() else None
+    return {"skill": name, "workspace": workspace, "outbox": outbox}
+
+
+def empty_outbox() -> None:
+    if not OUTBOX.is_dir():
+        return
+    for path in OUTBOX.iterdir():
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+
+
+def take_outbox() -> list[dict[str, str]]:
+    """The files the call left in the outbox (regular files at its top level), then empty it."""
+    try:
+        if not OUTBOX.is_dir():
+            return []
+        found = sorted(p for p in OUTBOX.iterdir() if p.is_file() and not p.is_symlink())
+        if len(found) > OUTBOX_MAX_FILES:
+            raise ValueError(
+                f"the skill left {len(found)} files in /outbox; at most {OUTBOX_MAX_FILES} go back"
+            )
+        if sum(p.stat().st_size for p in found) > OUTBOX_MAX_BYTES:
+            raise ValueError(f"the files in /outbox come to more than {OUTBOX_MAX_BYTES // 2**20} MB")
+        return [{"name": p.name, "data": base64.b64encode(p.read_bytes()).decode()} for p in found]
+    finally:
+        empty_outbox()
 
 
 def run_skill(name: str, args: dict[str, Any], cache: dict[str, ModuleType]) -> Any:
@@ -90,10 +124,15 @@ def handle(line: str, cache: dict[str, ModuleType]) -> dict[str, Any]:
         request_id = request["id"]
         result = run_skill(str(request["skill"]), dict(request.get("args") or {}), cache)
         json.dumps(result)
+        files = take_outbox()
     except (Exception, SystemExit) as exc:
+        empty_outbox()
         message = f"{type(exc).__name__}: {exc}"[:ERROR_LIMIT_CHARS]
         return {"id": request_id, "ok": False, "error": message}
-    return {"id": request_id, "ok": True, "result": result}
+    response = {"id": request_id, "ok": True, "result": result}
+    if files:
+        response["files"] = files
+    return response
 
 
 READY_ID = "ready"

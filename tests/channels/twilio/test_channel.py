@@ -114,7 +114,7 @@ async def test_media_is_recorded_and_answered(tw: AppClient, twilio_api: TwilioF
     media = {"NumMedia": "1", "MediaUrl0": "https://api.twilio.com/m/1", "MediaContentType0": "image/jpeg"}
     await post_twilio(tw, twilio_form("", f"whatsapp:+{OWNER_WA}", **media))
     await until(lambda: len(twilio_api.sent) == 1)
-    assert twilio_api.sent[0]["Body"].startswith("I can't look at pictures yet")
+    assert twilio_api.sent[0]["Body"].startswith("I can't see pictures")
     [message] = await tw.app[STORE].read(lambda s: list(s.exec(select(Message))))
     assert message.meta["media_url_0"] == "https://api.twilio.com/m/1"
 

@@ -218,8 +218,9 @@ async def test_a_reengagement_status_sends_the_reply_again_as_template(
 @pytest.mark.parametrize(
     ("mtype", "part", "expected"),
     [
-        ("image", {"id": "MEDIA1", "mime_type": "image/jpeg", "sha256": "x"}, "I can't look at pictures yet"),
-        ("audio", {"id": "MEDIA2", "mime_type": "audio/ogg"}, "I can't listen to voice messages yet"),
+        ("image", {"id": "MEDIA1", "mime_type": "image/jpeg", "sha256": "x"}, "I can't see pictures"),
+        ("audio", {"id": "MEDIA2", "mime_type": "audio/ogg"}, "I can't listen to voice messages here"),
+        ("video", {"id": "MEDIA3", "mime_type": "video/mp4"}, "I can't watch videos yet"),
         ("reaction", {"message_id": "wamid.X", "emoji": "👍"}, None),
     ],
 )

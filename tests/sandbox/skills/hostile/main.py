@@ -118,7 +118,7 @@ def spin(args: dict[str, Any]) -> str:
 
 def flood(args: dict[str, Any]) -> str:
     print("x" * 5_000_000)
-    junk = b"x" * 4_000_000
+    junk = b"x" * 25_000_000  # past the longest answer line a worker may send (its files included)
     for fd in range(1, 20):
         with contextlib.suppress(OSError):
             os.write(fd, junk)

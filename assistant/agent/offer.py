@@ -50,6 +50,7 @@ KEYWORDS: Mapping[str, tuple[str, ...]] = {
 ORDER = ("job-changes", "facts", "search", "team")
 COMMON = frozenset({"list", "with", "from", "tool", "tools", "item", "items", "data", "info", "that", "this"})
 MAX_ACTIVE = 8
+MAX_NAMED = 16
 _WORD = re.compile(r"[a-z0-9]+")
 
 
@@ -103,18 +104,18 @@ class Offer:
     keywords: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(KEYWORDS))
     before: list[Callable[[], None]] = field(default_factory=list)
     _active: dict[int, OrderedDict[str, None]] = field(default_factory=dict)
+    _named: dict[int, OrderedDict[str, None]] = field(default_factory=dict)
 
     def describe(self, kind: str, summary: str, keywords: Sequence[str] = ()) -> None:
         self.summaries[kind] = summary
         self.keywords[kind] = tuple(keywords)
 
-    def activate(self, chat_id: int, kind: str) -> None:
-        """Offer `kind` to this chat from now on, ahead of the kinds asked for before it."""
-        active = self._active.setdefault(chat_id, OrderedDict())
-        active[kind] = None
-        active.move_to_end(kind, last=False)
-        while len(active) > MAX_ACTIVE:
-            active.popitem()
+    def activate(self, chat_id: int, kind: str, tool: str | None = None) -> None:
+        """Offer `kind` to this chat from now on, ahead of the kinds asked for before it; with `tool`,
+        that tool first when the kind is too big to come whole."""
+        _front(self._active.setdefault(chat_id, OrderedDict()), kind, MAX_ACTIVE)
+        if tool is not None:
+            _front(self._named.setdefault(chat_id, OrderedDict()), tool, MAX_NAMED)
 
     def kinds(self, registry: ToolRegistry) -> dict[str, Kind]:
         grouped: dict[str, Kind] = {}
@@ -126,8 +127,7 @@ class Offer:
             entry = grouped.setdefault(kind, Kind(kind, [], self.summaries.get(kind, ""), ()))
             entry.tools.append(tool)
         for entry in grouped.values():
-            parts = {p for tool in entry.tools for p in re.split(r"[_.\-]+", tool.name.lower())}
-            named = tuple(p for p in parts if len(p) >= 4 and p not in COMMON)
+            named = tuple(sorted({p for tool in entry.tools for p in _parts(tool.name)}))
             entry.keywords = (*self.keywords.get(entry.name, ()), *named, entry.name)
             entry.summary = entry.summary or _summary(entry)
         return grouped
@@ -140,17 +140,24 @@ class Offer:
         kinds = self.kinds(registry)
         said = words(texts)
         for name in sorted(kinds):
-            if name not in CORE and mentions(said, kinds[name].keywords):
-                self.activate(chat_id, name)
-        chosen, left = self._choose(kinds, list(self._active.get(chat_id, ())))
+            if name in CORE or not mentions(said, kinds[name].keywords):
+                continue
+            self.activate(chat_id, name)
+            for tool in kinds[name].tools:
+                if mentions(said, _parts(tool.name)):
+                    self.activate(chat_id, name, tool.name)
+        named = list(self._named.get(chat_id, ()))
+        chosen, left = self._choose(kinds, list(self._active.get(chat_id, ())), named)
         specs = [spec for tool in chosen for spec in ToolRegistry([tool]).specs()]
         if left and MORE_TOOLS in registry:
             specs.append(more_spec({k: kinds[k].summary for k in left}))
         return sorted(specs, key=lambda s: str(s["function"]["name"]))
 
-    def _choose(self, kinds: Mapping[str, Kind], active: list[str]) -> tuple[list[Tool], list[str]]:
-        """Core kinds, then the chat's asked-for kinds (tool by tool if a whole kind is too big), then
-        the rest whole, while they fit; and the kinds left out."""
+    def _choose(
+        self, kinds: Mapping[str, Kind], active: list[str], named: list[str]
+    ) -> tuple[list[Tool], list[str]]:
+        """Core kinds, then the chat's asked-for kinds (tool by tool if a whole kind is too big, the
+        tools asked for by name first), then the rest whole, while they fit; and the kinds left out."""
         others = sorted((k for k in kinds if k not in CORE and k not in active), key=_rank)
         reserve = spec_chars(more_spec({k: kinds[k].summary for k in kinds if k not in CORE}))
         room = self.max_chars - reserve
@@ -165,12 +172,26 @@ class Offer:
                 chosen += [tool for tool, _ in costs]
                 room -= sum(cost for _, cost in costs)
                 continue
-            for tool, cost in costs if piecewise else []:
+            first = {tool: named.index(tool.name) if tool.name in named else len(named) for tool, _ in costs}
+            for tool, cost in sorted(costs, key=lambda pair: first[pair[0]]) if piecewise else []:
                 if cost <= room:
                     chosen.append(tool)
                     room -= cost
             left.append(name)
         return chosen, left
+
+
+def _parts(name: str) -> tuple[str, ...]:
+    """The words of a tool's own name that can ask for it: `home__lights_on` gives ("lights",)."""
+    own = name.lower().split("__")[-1]
+    return tuple(p for p in re.split(r"[_.\-]+", own) if len(p) >= 4 and p not in COMMON)
+
+
+def _front(entries: OrderedDict[str, None], key: str, limit: int) -> None:
+    entries[key] = None
+    entries.move_to_end(key, last=False)
+    while len(entries) > limit:
+        entries.popitem()
 
 
 def _rank(kind: str) -> tuple[int, str]:
@@ -218,9 +239,12 @@ class MoreTools:
     async def call(self, args: Mapping[str, Any], ctx: ToolContext) -> str:
         kinds = self.offer.kinds(self.registry)
         kind = args.get("kind")
+        tool = self.registry.get(kind) if isinstance(kind, str) and kind not in kinds else None
+        if tool is not None and tool.name != MORE_TOOLS:
+            kind = kind_of(tool)  # a model may name the tool it wants rather than its kind
         if not isinstance(kind, str) or kind not in kinds:
             raise ToolError(f"unknown kind {kind!r}; use one of {sorted(kinds)}")
-        self.offer.activate(ctx.chat_id, kind)
+        self.offer.activate(ctx.chat_id, kind, tool.name if tool is not None else None)
         offered = {str(spec["function"]["name"]) for spec in self.offer.specs(self.registry, ctx.chat_id)}
         available = [t.name for t in kinds[kind].tools if t.name in offered]
         if not available:

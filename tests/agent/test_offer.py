@@ -146,3 +146,15 @@ def test_a_tool_says_its_own_kind() -> None:
     assert kind_of(Stub("home__lock", kind="home")) == "home"
     assert kind_of(Stub("get_time")) == "time"
     assert kind_of(Stub("python")) == "python"
+
+
+async def test_a_tool_asked_for_by_name_comes_first_in_a_big_kind() -> None:
+    huge = [
+        Stub(f"files__{op}", 600, kind="files") for op in ("copy", "delete", "move", "read", "stat", "write")
+    ]
+    tools, offer = registry(*huge)
+    specs = names(offer.specs(tools, 1, ["please write this to the files server"]))
+    assert "files__write" in specs
+    answer = json.loads(await tools.get(MORE_TOOLS).call({"kind": "files__stat"}, context(2)))  # type: ignore[union-attr]
+    assert "files__stat" in answer["now_available"]
+    assert "files__stat" in names(offer.specs(tools, 2))

@@ -156,29 +156,52 @@ class Offer:
     def _choose(
         self, kinds: Mapping[str, Kind], active: list[str], named: list[str]
     ) -> tuple[list[Tool], list[str]]:
-        """Core kinds, then the chat's asked-for kinds (tool by tool if a whole kind is too big, the
-        tools asked for by name first), then the rest whole, while they fit; and the kinds left out."""
+        """Core kinds, then the tools the chat asked for by name, then its asked-for kinds (tool by
+        tool if a whole kind is too big), then the rest whole, while they fit; and the kinds left out."""
         others = sorted((k for k in kinds if k not in CORE and k not in active), key=_rank)
         reserve = spec_chars(more_spec({k: kinds[k].summary for k in kinds if k not in CORE}))
-        room = self.max_chars - reserve
-        chosen: list[Tool] = []
-        left: list[str] = []
-        order = [*((k, False) for k in CORE), *((k, True) for k in active), *((k, False) for k in others)]
-        for name, piecewise in order:
-            if name not in kinds:
-                continue
-            costs = [(tool, spec_chars(ToolRegistry([tool]).specs()[0])) for tool in kinds[name].tools]
-            if sum(cost for _, cost in costs) <= room:
-                chosen += [tool for tool, _ in costs]
-                room -= sum(cost for _, cost in costs)
-                continue
-            first = {tool: named.index(tool.name) if tool.name in named else len(named) for tool, _ in costs}
-            for tool, cost in sorted(costs, key=lambda pair: first[pair[0]]) if piecewise else []:
-                if cost <= room:
-                    chosen.append(tool)
-                    room -= cost
-            left.append(name)
-        return chosen, left
+        chooser = _Chooser(self.max_chars - reserve)
+        for name in CORE:
+            chooser.whole(kinds.get(name))
+        by_name = {tool.name: tool for kind in kinds.values() for tool in kind.tools}
+        for tool_name in named:
+            if tool_name in by_name and kind_of(by_name[tool_name]) in active:
+                chooser.one(by_name[tool_name])
+        for name in active:
+            if not chooser.whole(kinds.get(name)):
+                for tool in kinds[name].tools:
+                    chooser.one(tool)
+        for name in others:
+            chooser.whole(kinds[name])
+        left = [name for name, kind in kinds.items() if not all(t in chooser.chosen for t in kind.tools)]
+        return chooser.chosen, left
+
+
+@dataclass
+class _Chooser:
+    """Tools taken while they fit in `room` characters."""
+
+    room: int
+    chosen: list[Tool] = field(default_factory=list)
+
+    def one(self, tool: Tool) -> bool:
+        if tool in self.chosen:
+            return True
+        cost = spec_chars(ToolRegistry([tool]).specs()[0])
+        if cost > self.room:
+            return False
+        self.chosen.append(tool)
+        self.room -= cost
+        return True
+
+    def whole(self, kind: Kind | None) -> bool:
+        """All of the kind's tools, or none of them."""
+        if kind is None:
+            return True
+        rest = [tool for tool in kind.tools if tool not in self.chosen]
+        if sum(spec_chars(ToolRegistry([tool]).specs()[0]) for tool in rest) > self.room:
+            return False
+        return all(self.one(tool) for tool in rest)
 
 
 def _parts(name: str) -> tuple[str, ...]:

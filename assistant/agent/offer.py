@@ -253,6 +253,7 @@ class MoreTools:
     name = MORE_TOOLS
     description = "Get more tools for this chat."
     traits = Traits(effect=False, untrusted_output=False)
+    effect, untrusted = False, False
     parameters: Mapping[str, Any] = {"type": "object", "properties": {"kind": {"type": "string"}}}
 
     def __init__(self, offer: Offer, registry: ToolRegistry) -> None:

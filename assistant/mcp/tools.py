@@ -41,6 +41,19 @@ class McpTool:
     def traits(self) -> Traits:
         return self.spec.traits
 
+    # The same traits under the attribute names the trust policy reads.
+    @property
+    def effect(self) -> bool:
+        return self.spec.traits.effect
+
+    @property
+    def untrusted(self) -> bool:
+        return self.spec.traits.untrusted_output
+
+    def needs_approval(self, args: Mapping[str, Any]) -> str | None:
+        """Every call of a destructive tool is the person's to approve, whatever the turn has seen."""
+        return f"{self.name} may delete or overwrite things" if self.spec.traits.always_ask else None
+
     @property
     def kind(self) -> str:
         """Tools are offered by kind; one server's tools are one kind."""

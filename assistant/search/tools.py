@@ -42,6 +42,7 @@ class WebSearch:
         "required": ["query"],
     }
     traits = SEARCH
+    effect, untrusted = SEARCH.effect, SEARCH.untrusted_output  # as the trust policy reads them
 
     def __init__(self, client: SearxngClient, limit: int) -> None:
         self.client = client

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import mcp_types
 import pytest
 
 from assistant.agent.traits import Traits
+from assistant.mcp.approvals import Approvals
 from assistant.mcp.catalog import (
     DESCRIPTION_CHARS,
     catalog,
@@ -17,7 +19,9 @@ from assistant.mcp.catalog import (
     to_spec,
     tool_traits,
 )
-from assistant.mcp.config import ServerConfig
+from assistant.mcp.config import ServerBook, ServerConfig
+from assistant.mcp.service import McpService
+from assistant.mcp.tools import McpTool
 
 SERVER = ServerConfig("home", url="http://home.lan/mcp", exclude=("secret",))
 
@@ -109,3 +113,13 @@ def test_the_catalog_filters_and_explains_what_it_leaves_out() -> None:
     assert [s.name for s in listing.specs] == ["home__turn_on", "home__bare"]
     assert listing.specs[1].parameters == {"type": "object", "properties": {}}
     assert [line.split(":")[0] for line in listing.skipped] == ["bad name!", "huge", "broken"]
+
+
+def test_the_tool_shows_its_traits_as_the_policy_reads_them(tmp_path: Path) -> None:
+    service = McpService(ServerBook(), Approvals(tmp_path / "approved.json"))
+    wipe = McpTool(to_spec(SERVER, tool("wipe")), service)
+    read_only = mcp_types.ToolAnnotations(read_only_hint=True)
+    look = McpTool(to_spec(SERVER, tool("look", annotations=read_only)), service)
+    assert (wipe.effect, wipe.untrusted) == (True, True)
+    assert wipe.needs_approval({}) == "home__wipe may delete or overwrite things"
+    assert (look.effect, look.untrusted, look.needs_approval({})) == (False, True, None)

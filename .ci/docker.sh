@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Make sure a Docker engine runs and the images the sandbox tests need exist; safe to run again.
+# Make sure a Docker engine runs and the images the sandbox and MCP tests need exist; safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -67,7 +67,15 @@ build_worker_image() {
     "$PYTHON" -m assistant.sandbox.build --base-image "$BASE_IMAGE"
 }
 
+build_mcp_test_image() {
+    # The MCP tests' server image: the SDK is installed on the host into a folder (binary wheels for
+    # the base image's Python, from the package index) and copied in, so no registry is needed.
+    say "making sure the test MCP server image exists"
+    "$PYTHON" -m tests.mcp.image --base-image "$BASE_IMAGE"
+}
+
 install_packages
 start_engine
 build_base_image
 build_worker_image
+build_mcp_test_image

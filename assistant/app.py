@@ -13,6 +13,7 @@ from aiohttp import web
 from assistant.access.app import gate
 from assistant.agent.app import model_ctx
 from assistant.agent.builtins import GetTime
+from assistant.agent.offer import MoreTools, Offer
 from assistant.agent.tools import ToolRegistry
 from assistant.agent.turn import Agent
 from assistant.channels import Channel
@@ -30,6 +31,7 @@ from assistant.keys import (
     MEMORY,
     METRICS,
     MODEL_INFO,
+    OFFER,
     ROUTER,
     SENDER,
     SETTINGS,
@@ -37,6 +39,7 @@ from assistant.keys import (
     STORE,
     TOOLS,
 )
+from assistant.mcp.app import mcp_ctx
 from assistant.media import app as media_app
 from assistant.memory.app import memory_ctx
 from assistant.metrics import Metrics
@@ -44,6 +47,7 @@ from assistant.ops import health
 from assistant.pipeline import Handled, Pipeline
 from assistant.router import Router
 from assistant.sandbox.app import sandbox_ctx
+from assistant.search.app import search_ctx
 from assistant.settings import Settings
 from assistant.store import Store, inbox
 from assistant.store.columns import utcnow
@@ -81,6 +85,7 @@ async def core_ctx(app: web.Application) -> AsyncIterator[None]:
         num_ctx=settings.num_ctx,
         max_steps=settings.max_steps,
         use_tools=app[MODEL_INFO].tools,
+        offer=app[OFFER],
     )
     pipeline = Pipeline(
         store,
@@ -122,12 +127,16 @@ def create_app(
     app[SETTINGS], app[CLOCK], app[STARTED_AT] = settings, clock, clock()
     app[METRICS], app[HANDLED] = Metrics(), Handled()
     app[TOOLS], app[COMMANDS] = ToolRegistry([GetTime()]), Commands()
+    app[OFFER] = Offer(settings.tool_specs_max_chars)
+    app[TOOLS].add(MoreTools(app[OFFER], app[TOOLS]))
     providers = channel_app.setup(app, channels)
     media_ctx = media_app.setup(app)
     app.cleanup_ctx.extend(
         [
             store_ctx,
             sandbox_ctx,
+            search_ctx,
+            mcp_ctx,
             model_ctx,
             media_ctx,
             memory_ctx,

@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "runs": ("assistant.team.cli", "recent turns, and one turn's team as a tree"),
     "jobs": ("assistant.jobs.cli", "list, add, cancel, pause or resume scheduled jobs"),
     "skills": ("assistant.sandbox.cli", "list the skills, run one in the sandbox, or build the worker image"),
+    "mcp": ("assistant.mcp.cli", "list the MCP servers, connect to one, list or call its tools, approve it"),
     "init": ("assistant.ops.cli", "write a .env: owners, providers, model and time zone"),
     "backup": ("assistant.ops.cli", "copy the database, workspaces and media into one archive"),
     "restore": ("assistant.ops.cli", "put a backup archive back (Hearth must be stopped)"),

@@ -14,6 +14,7 @@ from aiohttp import web
 
 if TYPE_CHECKING:
     from assistant.agent.model import ModelInfo, OllamaModel
+    from assistant.agent.offer import Offer
     from assistant.agent.tools import ToolRegistry
     from assistant.channels import Channel
     from assistant.commands import Commands
@@ -33,6 +34,7 @@ STARTED_AT: web.AppKey[datetime] = web.AppKey("started_at")
 METRICS: web.AppKey[Metrics] = web.AppKey("metrics")
 HANDLED: web.AppKey[Handled] = web.AppKey("handled")
 TOOLS: web.AppKey[ToolRegistry] = web.AppKey("tools")
+OFFER: web.AppKey[Offer] = web.AppKey("offer")
 COMMANDS: web.AppKey[Commands] = web.AppKey("commands")
 CHANNELS: web.AppKey[dict[str, Channel]] = web.AppKey("channels")
 STORE: web.AppKey[Store] = web.AppKey("store")

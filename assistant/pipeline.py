@@ -156,7 +156,7 @@ class Pipeline:
         new, context = [m.text for m in group], self._context(chat, now)
         images = await self.media.images(group) if self.media is not None else []
         if self.memory is not None:
-            specs = self.agent.tools.specs() if self.agent.use_tools else []
+            specs = self.agent.offered(context, new)
             history, remembered = await self.memory.prepare(chat, new, context, specs)
             return TurnInput(history, new, context, remembered, images)
         after = views.After(chat.history_from_at)

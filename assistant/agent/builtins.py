@@ -22,13 +22,13 @@ class GetTime:
     """The current date and time in a given zone, or in the chat's."""
 
     name = "get_time"
-    description = "Get the current date and time, in the person's time zone or a given one."
+    description = "The current date and time, in the person's time zone or another."
     parameters: Mapping[str, Any] = {
         "type": "object",
         "properties": {
             "timezone": {
                 "type": "string",
-                "description": "IANA time zone name such as Europe/Berlin; omit for the person's own.",
+                "description": "IANA zone such as Asia/Tokyo; omit for the person's",
             }
         },
     }

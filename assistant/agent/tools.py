@@ -61,6 +61,10 @@ class ToolRegistry:
             raise ValueError(f"a tool named {tool.name!r} is already registered")
         self._tools[tool.name] = tool
 
+    def remove(self, name: str) -> None:
+        """Take a tool away (an MCP server's tool list changed); unknown names are ignored."""
+        self._tools.pop(name, None)
+
     def __contains__(self, name: object) -> bool:
         return name in self._tools
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from assistant.agent import prompt
 from assistant.agent.model import Model, ModelReply
+from assistant.agent.offer import Offer
 from assistant.agent.textcalls import parse_text_call
 from assistant.agent.tools import ToolContext, ToolRegistry
 from assistant.store.views import Entry
@@ -55,16 +56,32 @@ class Agent:
     """Answers a chat's new messages with the model and the tools in the registry."""
 
     def __init__(
-        self, model: Model, tools: ToolRegistry, *, num_ctx: int, max_steps: int, use_tools: bool
+        self,
+        model: Model,
+        tools: ToolRegistry,
+        *,
+        num_ctx: int,
+        max_steps: int,
+        use_tools: bool,
+        offer: Offer | None = None,
     ) -> None:
         self.model = model
         self.tools = tools
         self.num_ctx = num_ctx
         self.max_steps = max_steps
         self.use_tools = use_tools
+        self.offer = offer
+
+    def offered(self, context: ToolContext, texts: Sequence[str] = ()) -> list[dict[str, Any]]:
+        """The tool specs of the chat's next request: all of them, or what the offer chooses."""
+        if not self.use_tools or not len(self.tools):
+            return []
+        if self.offer is None:
+            return self.tools.specs()
+        return self.offer.specs(self.tools, context.chat_id, texts)
 
     def _prompt(self, data: TurnInput, now: datetime) -> list[dict[str, Any]]:
-        specs = self.tools.specs() if self.use_tools else []
+        specs = self.offered(data.context, data.new)
         local_now = now.astimezone(data.context.timezone)
         return prompt.build(
             prompt.PromptInput(
@@ -87,9 +104,10 @@ class Agent:
     async def answer(self, data: TurnInput) -> TurnResult:
         """Run the loop; model failures propagate (ModelUnavailable, ModelMissing), tool failures do not."""
         messages = self._prompt(data, data.context.now)
-        specs = self.tools.specs() if self.use_tools and len(self.tools) else None
         result = TurnResult()
         for step in range(1, self.max_steps + 1):
+            # Asked again each step: a more_tools call brings its kind into the very next request.
+            specs = self.offered(data.context) or None
             last = step == self.max_steps
             if last and specs:
                 messages.append({"role": "system", "content": LAST_STEP})

@@ -18,13 +18,10 @@ from assistant.store.jobs import JobKind
 from assistant.store.tables import Chat
 
 _WHEN = {
-    "at": {
-        "type": "string",
-        "description": "ISO 8601 date and time, e.g. 2026-11-27T08:00 (the person's time)",
-    },
-    "every": {"type": "string", "description": "an interval such as 30m, 2h, 1d or 1h30m"},
-    "cron": {"type": "string", "description": "a 5-field cron expression, e.g. '0 7 * * mon-fri'"},
-    "timezone": {"type": "string", "description": "IANA zone such as Europe/Berlin; omit for the person's"},
+    "at": {"type": "string", "description": "ISO date and time, e.g. 2026-11-27T08:00"},
+    "every": {"type": "string", "description": "interval: 30m, 2h, 1d"},
+    "cron": {"type": "string", "description": "5-field cron, e.g. 0 7 * * mon-fri"},
+    "timezone": {"type": "string", "description": "IANA zone; omit for the person's"},
 }
 _ID = {
     "type": "object",
@@ -59,13 +56,11 @@ class Schedule:
         self.field = "text" if kind == "reminder" else "prompt"
         self.name = f"schedule_{kind}"
         self.description = (
-            "Send the person a fixed reminder text at a time (at), on an interval (every) "
-            "or on a cron schedule."
+            "Send the person a fixed text at a time (at), on an interval (every) or a cron schedule."
             if kind == "reminder"
-            else "Run a prompt as a task at a time (at), on an interval (every) or on a cron schedule; "
-            "your answer to it is sent to the person."
+            else "Run a prompt later (at, every or cron); your answer to it is sent to the person."
         )
-        what = "the reminder text, sent as is" if kind == "reminder" else "what to do when the task runs"
+        what = "the text, sent as is" if kind == "reminder" else "what to do then"
         self.parameters: Mapping[str, Any] = {
             "type": "object",
             "properties": {self.field: {"type": "string", "description": what}, **_WHEN},
@@ -89,7 +84,7 @@ class Schedule:
 
 class ListJobs:
     name = "list_jobs"
-    description = "List this chat's reminders and tasks with their ids and next run times."
+    description = "List this chat's reminders and tasks, with ids and next runs."
     parameters: Mapping[str, Any] = {"type": "object", "properties": {}}
 
     def __init__(self, service: JobService) -> None:
@@ -108,7 +103,7 @@ class ChangeJob:
     def __init__(self, service: JobService, action: Action) -> None:
         self.service, self.action = service, action
         self.name = f"{action}_job"
-        self.description = f"{action.capitalize()} one of this chat's jobs by its id."
+        self.description = f"{action.capitalize()} a job by its id."
 
     async def call(self, args: Mapping[str, Any], ctx: ToolContext) -> str:
         try:
@@ -122,7 +117,7 @@ class ChangeJob:
 
 class SetTimezone:
     name = "set_timezone"
-    description = "Set the person's timezone when they say where they are; times are then read in it."
+    description = "Set the person's time zone when they say where they are."
     parameters: Mapping[str, Any] = {
         "type": "object",
         "properties": {"timezone": {"type": "string", "description": "IANA zone such as America/New_York"}},

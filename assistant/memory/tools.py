@@ -23,13 +23,10 @@ def _fact_id(raw: object) -> int:
 
 class Remember:
     name = "remember"
-    description = (
-        "Keep a fact about the person for future conversations, such as their name, family or "
-        "preferences. Write it as one short sentence."
-    )
+    description = "Keep a fact about the person (name, family, likes) for later conversations."
     parameters: Mapping[str, Any] = {
         "type": "object",
-        "properties": {"fact": {"type": "string", "description": "The fact, one short sentence."}},
+        "properties": {"fact": {"type": "string", "description": "one short sentence"}},
         "required": ["fact"],
     }
 
@@ -43,10 +40,10 @@ class Remember:
 
 class Forget:
     name = "forget"
-    description = "Forget a fact kept earlier, by its id."
+    description = "Forget a kept fact by its id."
     parameters: Mapping[str, Any] = {
         "type": "object",
-        "properties": {"id": {"type": "integer", "description": "The fact's id."}},
+        "properties": {"id": {"type": "integer"}},
         "required": ["id"],
     }
 
@@ -64,7 +61,7 @@ class Recall:
     description = "Search the facts kept about the person."
     parameters: Mapping[str, Any] = {
         "type": "object",
-        "properties": {"query": {"type": "string", "description": "What to look for."}},
+        "properties": {"query": {"type": "string"}},
         "required": ["query"],
     }
 

@@ -29,10 +29,25 @@ def serve(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
-def doctor(settings: Settings, _args: argparse.Namespace) -> int:
+def doctor(settings: Settings, args: argparse.Namespace) -> int:
+    if getattr(args, "model", False):
+        from assistant.ops import modelcheck
+
+        return asyncio.run(modelcheck.run(settings, args.threshold))
     from assistant.ops import doctor
 
     return asyncio.run(doctor.run(settings))
+
+
+def doctor_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--model",
+        action="store_true",
+        help="instead, hold a set of probe conversations with the model and score how it uses the tools",
+    )
+    parser.add_argument(
+        "--threshold", type=float, default=0.75, help="the share of probes that must pass (default 0.75)"
+    )
 
 
 def init(settings: Settings, args: argparse.Namespace) -> int:
@@ -66,4 +81,9 @@ def archive_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 RUN = {"serve": serve, "doctor": doctor, "init": init, "backup": backup, "restore": restore}
-ARGUMENTS = {"init": init_arguments, "backup": archive_arguments, "restore": archive_arguments}
+ARGUMENTS = {
+    "doctor": doctor_arguments,
+    "init": init_arguments,
+    "backup": archive_arguments,
+    "restore": archive_arguments,
+}

@@ -61,11 +61,20 @@ async def check_settings(settings: Settings) -> list[Check]:
     return [Check("settings", True, f"data in {settings.data_dir}; API token {token}")]
 
 
+async def check_mcp(settings: Settings) -> list[Check]:
+    """Each MCP server connected to once (no mcp.toml: nothing to check)."""
+    from assistant.mcp.app import server_book
+    from assistant.mcp.report import checks
+
+    return await checks(settings, server_book(settings.data_dir))
+
+
 CHECKS: list[Callable[[Settings], Awaitable[Check | list[Check]]]] = [
     check_settings,
     check_database,
     check_model,
     check_docker,
+    check_mcp,
     check_public_url,
     check_providers,
     check_transcriber,

@@ -9,6 +9,7 @@ from aiohttp import web
 from assistant.commands import CommandContext
 from assistant.errors import ModelMissing, ModelUnavailable
 from assistant.keys import COMMANDS, METRICS, MODEL, ROUTER, STARTED_AT, STORE
+from assistant.mcp.app import status_lines as mcp_lines
 from assistant.store import sent, views
 from assistant.team.app import status_lines
 
@@ -56,6 +57,7 @@ async def status(app: web.Application, now: datetime) -> str:
         f"Replies to send: {counts.pending_replies}",
         f"Up for: {uptime_s // 3600}h {uptime_s % 3600 // 60}m",
         *status_lines(app),
+        *mcp_lines(app),
     ]
     if failure := await sent.last_failure(app[STORE]):
         lines.append(f"Last failed reply: {failure}")

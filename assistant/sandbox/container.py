@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from assistant.sandbox.manifest import SkillManifest
+from assistant.sandbox.manifest import Limits, SkillManifest
 
 WORKER_UID = 10001
 WORKER_USER = f"{WORKER_UID}:{WORKER_UID}"
@@ -32,20 +33,23 @@ def instance_filter(instance: str) -> dict[str, str]:
     return {"label": f"{LABEL_INSTANCE}={instance}"}
 
 
-def container_options(
-    manifest: SkillManifest, image: str, instance: str, chat_key: str, workspace: Path | None
+def locked_down(
+    image: str,
+    *,
+    network: str,
+    limits: Limits,
+    labels: Mapping[str, str],
+    environment: Mapping[str, str],
 ) -> dict[str, Any]:
-    """Keyword arguments for `containers.create`: locked down except what the manifest grants.
-
-    Only the chat's own workspace may be mounted, and only when the skill asked for it.
-    """
-    limits = manifest.limits
+    """Keyword arguments for `containers.create` that every untrusted container gets (skills and MCP
+    servers alike): no network unless `network` is "egress", a read-only root, no capabilities, a
+    non-root user, memory without swap, CPU and process limits, and no host path at all."""
     memory = f"{limits.memory_mb}m"
-    options: dict[str, Any] = {
+    return {
         "image": image,
-        "stdin_open": True,  # with detach=False this also sets StdinOnce: EOF reaches the worker
-        "environment": {"HEARTH_SKILL": manifest.name},
-        "network_mode": "bridge" if manifest.permissions.network == "egress" else "none",
+        "stdin_open": True,  # with detach=False this also sets StdinOnce: EOF reaches the process
+        "environment": dict(environment),
+        "network_mode": "bridge" if network == "egress" else "none",
         "read_only": True,
         "tmpfs": {"/tmp": TMP_OPTIONS, OUTBOX_MOUNT: OUTBOX_OPTIONS},  # noqa: S108 (the container's own /tmp)
         "cap_drop": ["ALL"],
@@ -58,12 +62,25 @@ def container_options(
         "ipc_mode": "private",
         # Output travels over the attach stream; a log driver would copy a flood to the host's disk.
         "log_config": {"type": "none", "config": {}},
-        "labels": {
-            LABEL_INSTANCE: instance,
-            LABEL_SKILL: manifest.name,
-            LABEL_CHAT: workspace_dir_name(chat_key),
-        },
+        "labels": dict(labels),
     }
+
+
+def container_options(
+    manifest: SkillManifest, image: str, instance: str, chat_key: str, workspace: Path | None
+) -> dict[str, Any]:
+    """Keyword arguments for `containers.create`: locked down except what the manifest grants.
+
+    Only the chat's own workspace may be mounted, and only when the skill asked for it.
+    """
+    labels = {LABEL_INSTANCE: instance, LABEL_SKILL: manifest.name, LABEL_CHAT: workspace_dir_name(chat_key)}
+    options = locked_down(
+        image,
+        network=manifest.permissions.network,
+        limits=manifest.limits,
+        labels=labels,
+        environment={"HEARTH_SKILL": manifest.name},
+    )
     if manifest.permissions.workspace == "chat":
         if workspace is None:
             raise ValueError(f"skill {manifest.name} needs a workspace")

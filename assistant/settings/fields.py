@@ -118,6 +118,13 @@ class Settings:
     )
     rate_limit_per_min: int = setting(positive_int, "a whole number of messages, at least 1", 20)
     reply_max_age_s: float = setting(positive_float, SECONDS, 86400.0)
+    # tools: web search, MCP servers, what one request offers
+    search_url: str | None = setting(url, "the http:// URL of a SearXNG instance", None)
+    search_results: int = setting(positive_int, COUNT, 5)
+    search_timeout_s: float = setting(positive_float, SECONDS, 10.0)
+    mcp_idle_s: float = setting(positive_float, SECONDS, 300.0)
+    mcp_max_containers: int = setting(positive_int, COUNT, 8)
+    tool_specs_max_chars: int = setting(positive_int, "a whole number of characters, at least 1", 4800)
     # media: photos, voice notes and documents in; files and voice out
     media_max_mb: int = setting(positive_int, "a whole number of megabytes, at least 1", 16)
     media_keep_days: int = setting(positive_int, "a whole number of days, at least 1", 30)

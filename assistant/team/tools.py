@@ -52,8 +52,8 @@ def render(outcomes: list[Outcome], limit_chars: int = RESULT_LIMIT_CHARS) -> st
 def describe(roles: Mapping[str, Role]) -> str:
     lines = [f"- {role.name}: {role.description}" for role in sorted(roles.values(), key=lambda r: r.name)]
     return (
-        "Hand parts of a bigger task to helpers who work on them at the same time, then answer with what "
-        "they report. Give each helper everything it needs in its task text. Roles:\n" + "\n".join(lines)
+        "Hand parts of a big task to helpers working at once; give each all it needs. Roles:\n"
+        + "\n".join(lines)
     )
 
 
@@ -62,7 +62,7 @@ def schema(roles: Mapping[str, Role], max_tasks: int) -> dict[str, Any]:
         "type": "object",
         "properties": {
             "role": {"type": "string", "enum": sorted(roles)},
-            "task": {"type": "string", "description": "what this helper should do, with all it needs"},
+            "task": {"type": "string"},
         },
         "required": ["role", "task"],
     }

@@ -23,7 +23,7 @@ def test_the_built_in_roles_load() -> None:
     book = load_roles(None)
     assert book.errors == []
     assert set(book.roles) == {"researcher", "analyst", "writer", "critic"}
-    assert book.roles["researcher"].tools == ("fetch",)
+    assert book.roles["researcher"].tools == ("web_search", "fetch")
     assert book.roles["analyst"].tools == ("python",)
     assert book.roles["writer"].tools == ()
     assert all(role.model is None for role in book.roles.values())

@@ -1,0 +1,1 @@
+"""Web search on a self-hosted SearXNG."""

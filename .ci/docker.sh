@@ -63,7 +63,7 @@ build_base_image() {
 
 build_worker_image() {
     # The module decides the tag (a hash of the runtime and skills) and skips the build when it exists.
-    say "making sure the worker image exists"
+    say "making sure the worker and egress proxy images exist"
     "$PYTHON" -m assistant.sandbox.build --base-image "$BASE_IMAGE"
 }
 

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from aiohttp import web
 
-from assistant.access.app import gate
+from assistant.access.app import access_ctx, gate
 from assistant.agent.app import model_ctx
 from assistant.agent.builtins import GetTime
 from assistant.agent.offer import MoreTools, Offer
@@ -25,6 +25,7 @@ from assistant.keys import (
     CHANNELS,
     CLOCK,
     COMMANDS,
+    GUARD,
     HANDLED,
     JOBS,
     MEDIA,
@@ -86,6 +87,7 @@ async def core_ctx(app: web.Application) -> AsyncIterator[None]:
         max_steps=settings.max_steps,
         use_tools=app[MODEL_INFO].tools,
         offer=app[OFFER],
+        guard=app[GUARD],
     )
     pipeline = Pipeline(
         store,
@@ -134,6 +136,7 @@ def create_app(
     app.cleanup_ctx.extend(
         [
             store_ctx,
+            access_ctx,
             sandbox_ctx,
             search_ctx,
             mcp_ctx,

@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "restore": ("assistant.ops.cli", "put a backup archive back (Hearth must be stopped)"),
     "pair": ("assistant.access.cli", "list, approve or revoke people who asked to talk to Hearth"),
     "dashboard": ("assistant.ui.cli", "hash a password for the dashboard (HEARTH_DASHBOARD_PASSWORD)"),
+    "approvals": ("assistant.access.cli", "every request for approval: who, what, when, and its outcome"),
 }
 DEBUG_HINT = " (run with --debug for the details)"
 MISSING_MODEL = "model {model} is not on the Ollama server at {url}; run `hearth pull` to fetch it"

@@ -11,9 +11,12 @@ from assistant.store.tables import Chat
 
 @dataclass(frozen=True)
 class CommandContext:
+    """A command's chat, its arguments, and the role of the person who sent it."""
+
     chat: Chat
     args: str
     now: datetime
+    role: str = "owner"
 
 
 Handler = Callable[[CommandContext], Awaitable[str]]
@@ -41,12 +44,12 @@ class Commands:
     def matches(self, text: str) -> bool:
         return command_name(text) is not None
 
-    async def run(self, text: str, chat: Chat, now: datetime) -> str:
+    async def run(self, text: str, chat: Chat, now: datetime, role: str = "owner") -> str:
         name = command_name(text) or ""
         if name not in self._handlers:
             return f"I don't know /{name}. Send /help for the commands I know."
         args = text.strip()[len(name) + 1 :].strip()
-        return await self._handlers[name][1](CommandContext(chat, args, now))
+        return await self._handlers[name][1](CommandContext(chat, args, now, role))
 
     async def _help(self, ctx: CommandContext) -> str:
         lines = [f"/{name} - {summary}" for name, (summary, _) in sorted(self._handlers.items())]

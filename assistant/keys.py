@@ -13,6 +13,9 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 if TYPE_CHECKING:
+    from assistant.access.approvals import Approvals
+    from assistant.access.guard import PolicyGuard
+    from assistant.access.policy import Policy
     from assistant.agent.model import ModelInfo, OllamaModel
     from assistant.agent.offer import Offer
     from assistant.agent.tools import ToolRegistry
@@ -45,3 +48,6 @@ SENDER: web.AppKey[Sender] = web.AppKey("sender")
 JOBS: web.AppKey[JobService] = web.AppKey("jobs")
 MEMORY: web.AppKey[Memory] = web.AppKey("memory")
 MEDIA: web.AppKey[Media] = web.AppKey("media")
+POLICY: web.AppKey[Policy] = web.AppKey("policy")
+APPROVALS: web.AppKey[Approvals] = web.AppKey("approvals")
+GUARD: web.AppKey[PolicyGuard] = web.AppKey("guard")

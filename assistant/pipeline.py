@@ -13,7 +13,7 @@ from itertools import takewhile
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from assistant.agent.tools import ToolContext
+from assistant.agent.tools import ToolContext, Trust
 from assistant.agent.turn import Agent, TurnInput, TurnResult
 from assistant.backoff import backoff_s
 from assistant.commands import Commands
@@ -22,8 +22,9 @@ from assistant.media.outbound import Composed, Composer
 from assistant.media.service import MediaService
 from assistant.memory.service import Memory
 from assistant.metrics import Metrics
-from assistant.store import Store, inbox, views
+from assistant.store import Store, inbox, jobs, views
 from assistant.store.tables import Chat, Message, Turn
+from assistant.types import UNTRUSTED_META
 
 logger = logging.getLogger(__name__)
 
@@ -77,10 +78,18 @@ class TurnEnd:
 Listener = Callable[[TurnEnd], Awaitable[None]]
 
 
+@dataclass(frozen=True)
+class Screened:
+    """The messages that go on past access control, and the role their chat acts with."""
+
+    messages: list[Message]
+    role: str = "owner"
+
+
 class Screen(Protocol):
     """Runs before commands and the agent (access control); returns the messages that go on."""
 
-    async def screen(self, chat: Chat, batch: list[Message]) -> list[Message]: ...
+    async def screen(self, chat: Chat, batch: list[Message]) -> Screened: ...
 
 
 class Pipeline:
@@ -121,8 +130,10 @@ class Pipeline:
 
     async def handle(self, chat: Chat, batch: list[Message]) -> None:
         """Handle the oldest command alone, or the run of plain messages before the next command."""
+        role = "owner"
         if self.screen is not None:
-            batch = await self.screen.screen(chat, batch)
+            screened = await self.screen.screen(chat, batch)
+            batch, role = screened.messages, screened.role
             if not batch:
                 return
         if self.media is not None:
@@ -136,39 +147,48 @@ class Pipeline:
             if not batch:
                 return
         if self.commands.matches(batch[0].text):
-            await self._command(chat, batch[0])
+            await self._command(chat, batch[0], role)
             return
         group = list(takewhile(lambda m: not self.commands.matches(m.text), batch))
-        await self._agent(chat, group)
+        await self._agent(chat, group, role)
 
-    async def _command(self, chat: Chat, message: Message) -> None:
+    async def _command(self, chat: Chat, message: Message, role: str) -> None:
         started = self.clock()
-        text = await self.commands.run(message.text, chat, started)
+        text = await self.commands.run(message.text, chat, started, role)
         turn = Turn(chat_id=chat.id or 0, kind="command", started_at=started)
         await self._close(turn, [message], [text])
 
-    def _context(self, chat: Chat, now: datetime) -> ToolContext:
+    async def _context(self, chat: Chat, group: list[Message], now: datetime, role: str) -> ToolContext:
+        """The turn's context: its chat, its key (the first message), and whom it acts for. A turn of
+        scheduled tasks alone is unattended: it may use only the effects its jobs were approved for."""
         tz = ZoneInfo(chat.timezone) if chat.timezone else self.timezone
-        return ToolContext(chat.id or 0, f"{chat.channel}:{chat.address}", tz, now)
+        trust = Trust(role=role)
+        if all(m.kind == "job" for m in group):
+            job_ids = [int(m.meta.get("job_id") or 0) for m in group]
+            granted = await jobs.approved_tools(self.store, job_ids)
+            trust = Trust(role=role, unattended=True, approved_tools=frozenset.intersection(*granted))
+        key = f"{chat.channel}:{chat.address}"
+        return ToolContext(chat.id or 0, key, tz, now, trust=trust, turn_key=f"m{group[0].id}")
 
-    async def _input(self, chat: Chat, group: list[Message], now: datetime) -> TurnInput:
+    async def _input(self, chat: Chat, group: list[Message], now: datetime, role: str) -> TurnInput:
         assert chat.id is not None
-        new, context = [m.text for m in group], self._context(chat, now)
+        new, context = [m.text for m in group], await self._context(chat, group, now, role)
         images = await self.media.images(group) if self.media is not None else []
+        untrusted = any(m.meta.get(UNTRUSTED_META) for m in group)
         if self.memory is not None:
             specs = self.agent.offered(context, new)
             history, remembered = await self.memory.prepare(chat, new, context, specs)
-            return TurnInput(history, new, context, remembered, images)
+            return TurnInput(history, new, context, remembered, images, untrusted)
         after = views.After(chat.history_from_at)
         history = await views.history(self.store, chat.id, after, HISTORY_LIMIT)
-        return TurnInput(history, new, context, images=images)
+        return TurnInput(history, new, context, images=images, untrusted=untrusted)
 
-    async def _agent(self, chat: Chat, group: list[Message]) -> None:
+    async def _agent(self, chat: Chat, group: list[Message], role: str) -> None:
         started = self.clock()
         turn = Turn(chat_id=chat.id or 0, kind="agent", model=self.agent.model.name, started_at=started)
         begun = time.perf_counter()
         try:
-            data = await self._input(chat, group, started)
+            data = await self._input(chat, group, started, role)
             result = await self.agent.answer(data)
             composed = await self._compose(chat, group, result.text, data)
         except (ModelUnavailable, ModelMissing) as exc:

@@ -8,6 +8,8 @@ from datetime import datetime
 from typing import Any, Literal
 
 MessageKind = Literal["text", "media", "job"]
+# On a message's meta: it carries content someone else may have written (a document, a photo).
+UNTRUSTED_META = "untrusted"
 
 
 @dataclass(frozen=True)

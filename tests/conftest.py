@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from assistant.app import create_app
-from assistant.settings import Secret, Settings
+from assistant.settings import DEFAULT_BASE_IMAGE, Secret, Settings
 from tests.fakes.graph import GraphFake
 from tests.fakes.ollama import FakeOllama
 from tests.fakes.twilio import TwilioFake
@@ -41,6 +42,8 @@ def settings(tmp_path: Path, fake: FakeOllama) -> Settings:
         send_retry_s=0.05,
         drain_timeout_s=2.0,
         skills_dir=tmp_path / "no-skills",
+        # What images are built on where no registry answers (CI's Debian base).
+        worker_base_image=os.environ.get("HEARTH_WORKER_BASE_IMAGE", DEFAULT_BASE_IMAGE),
     )
 
 

@@ -4,8 +4,11 @@ fails: one clear line and a non-zero exit, a traceback only with --debug."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import sqlite3
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -76,6 +79,56 @@ async def test_doctor_passes_with_a_healthy_setup(tmp_path: Path) -> None:
     assert code == 0, out
     assert "[ok  ] model: qwen3:4b is available" in out
     assert "[ok  ] tools" in out
+
+
+async def test_doctor_never_prints_the_database_password(tmp_path: Path) -> None:
+    # A server that does not answer, and (in CI) one that does and trusts any password; a
+    # database of its own there, as the doctor migrates what it opens.
+    urls = ["postgresql+psycopg://hearth:s3cret-pw@127.0.0.1:9/hearth"]
+    with throwaway_database() as url:
+        if url:
+            urls.append(url.replace("://hearth@", "://hearth:s3cret-pw@"))
+        await doctor_masks(tmp_path, urls)
+
+
+@contextlib.contextmanager
+def throwaway_database() -> Iterator[str]:
+    server = os.environ.get("HEARTH_TEST_POSTGRES_URL", "")
+    if not server:
+        yield ""
+        return
+    import sqlalchemy as sa
+
+    name = f"hearth_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield sa.make_url(server).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+async def doctor_masks(tmp_path: Path, urls: list[str]) -> None:
+    async with FakeOllama() as fake:
+        for url in urls:
+            env = hearth_env(tmp_path, fake.url, HEARTH_DATABASE_URL=url)
+            _, out, err = await run_hearth("doctor", env=env, cwd=tmp_path)
+            assert "s3cret-pw" not in out + err
+            assert "database: postgresql+psycopg://hearth:**********@" in out or "[FAIL] database" in out
+
+
+async def test_doctor_names_what_is_wrong_in_the_policy(tmp_path: Path) -> None:
+    (tmp_path / "policy.toml").write_text("[member]\nteams = 'yes'\n")
+    async with FakeOllama() as fake:
+        code, out, _ = await run_hearth("doctor", env=hearth_env(tmp_path, fake.url), cwd=tmp_path)
+        serve = await run_hearth("serve", env=hearth_env(tmp_path, fake.url), cwd=tmp_path)
+    assert code == 1
+    assert f"[FAIL] policy: {tmp_path / 'policy.toml'}: role 'member': teams: must be true or false" in out
+    assert serve[0] == 1
+    assert "role 'member': teams: must be true or false" in serve[2]
 
 
 async def test_doctor_says_how_to_fix_a_missing_model(tmp_path: Path) -> None:

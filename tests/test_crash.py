@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 
 from tests.conftest import AUTH
-from tests.fakes.ollama import FakeOllama
+from tests.fakes.ollama import FakeOllama, Step
 from tests.process import Server, hearth_env
 
 CHATS = 5
@@ -83,3 +83,51 @@ async def test_sigkill_mid_turn_then_restart_answers_every_message_once(tmp_path
     assert len(fake.chat_requests) > requests_before
     assert set(accepted) <= set(answered)
     assert all(count == 1 for count in answered.values()), answered
+
+
+async def job_count(url: str) -> int:
+    from sqlmodel import func, select
+
+    from assistant.store import Store
+    from assistant.store.tables import Job
+
+    store = await Store.open(url)
+    try:
+        return await store.read(lambda s: s.exec(select(func.count()).select_from(Job)).one())
+    finally:
+        await store.close()
+
+
+@pytest.mark.timeout(120)
+async def test_sigkill_between_a_tools_effect_and_the_end_of_its_turn_leaves_one_job(tmp_path: Path) -> None:
+    schedule = {"name": "schedule_reminder", "arguments": {"text": "water the plants", "every": "1d"}}
+    async with FakeOllama() as fake:
+        env = hearth_env(tmp_path / "data", fake.url)
+        url = f"sqlite:///{tmp_path / 'data' / 'hearth.db'}"
+        # The effect happens, then the model takes its time over the answer: the kill lands there.
+        fake.push(Step(tool_calls=[schedule]), Step(content="never sent", delay_s=60))
+        server = Server(env, tmp_path)
+        await server.start()
+        async with aiohttp.ClientSession() as http:
+            body = {"chat": "ann", "text": "remind me daily to water the plants"}
+            async with http.post(f"{server.url}/v1/messages", json=body, headers=AUTH) as r:
+                message_id = (await r.json())["id"]
+        async with asyncio.timeout(20):
+            while await job_count(url) == 0 or len(fake.chat_requests) < 2:
+                await asyncio.sleep(0.05)
+        await server.kill()
+
+        # Started again, the turn is replayed from the start and the model asks for the same call.
+        fake.push(Step(tool_calls=[schedule]), Step(content="Done: I will remind you daily."))
+        server = Server(env, tmp_path)
+        await server.start()
+        try:
+            await wait_all_handled(server, [message_id])
+            replies = await replies_of(server, "ann")
+        finally:
+            assert await server.stop() == 0
+        requests = fake.chat_requests
+    assert await job_count(url) == 1
+    assert replies == ["Done: I will remind you daily."]
+    # The replayed call was answered with the job the first run made, not a new one.
+    assert '"id": 1' in str(requests[-1]["messages"][-1]["content"])

@@ -18,7 +18,7 @@ def test_every_setting_is_documented() -> None:
 
 def test_secrets_are_blank() -> None:
     values = read_env_file(EXAMPLE)
-    secret_endings = ("_TOKEN", "_SECRET", "_SID", "_PASSWORD")
+    secret_endings = ("_TOKEN", "_SECRET", "_SID", "_PASSWORD", "_PIN")
     filled = {k: v for k, v in values.items() if k.endswith(secret_endings) and v}
     assert filled == {}
 

@@ -149,7 +149,7 @@ def test_help_loads_none_of_the_features() -> None:
     assert loaded_by(code) & HEAVY == set()
 
 
-@pytest.mark.parametrize("command", ["jobs", "pair", "runs"])
+@pytest.mark.parametrize("command", ["jobs", "pair", "runs", "approvals"])
 def test_a_store_command_loads_the_store_and_nothing_of_the_server(command: str) -> None:
     code = f"from assistant.cli import parser\nparser(['{command}'])"
     # The jobs' cron maths uses APScheduler's field search, which is cheap to import.

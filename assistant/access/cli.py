@@ -1,14 +1,17 @@
-"""`hearth pair list | approve CODE | revoke ADDRESS`: pairing from the command line."""
+"""`hearth pair list | approve CODE | revoke ADDRESS`: pairing from the command line; `hearth approvals`:
+every request for approval, who asked, what for, and what became of it."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 
-from assistant.access.gate import WELCOME
+from assistant.access.commands import WELCOME
 from assistant.settings import Settings
-from assistant.store import Store, pairing
+from assistant.store import Store, approvals, pairing
 from assistant.store.columns import utcnow
+from assistant.store.tables import Approval
 from assistant.types import Address
 
 
@@ -51,5 +54,41 @@ def pair(settings: Settings, args: argparse.Namespace) -> int:
         return 2
 
 
-RUN = {"pair": pair}
-ARGUMENTS = {"pair": arguments}
+def approval_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--limit", type=int, default=50, help="how many, newest first (50)")
+    parser.add_argument("--pending", action="store_true", help="only those still waiting for an answer")
+
+
+def approval_line(row: Approval) -> str:
+    """One request: when, who asked, the exact call and why, then who answered, when and how it ended."""
+    asked = f"{row.requested_at:%Y-%m-%d %H:%M:%S} UTC"
+    answered = f"{row.decided_by} at {row.decided_at:%Y-%m-%d %H:%M:%S} UTC" if row.decided_at else "-"
+    outcome = " ".join((row.outcome or "").split())[:120]
+    call = f"{row.tool} {json.dumps(row.arguments, ensure_ascii=False, sort_keys=True)}"
+    return (
+        f"{row.code}\t{row.status}\t{asked}\t{row.requested_by} ({row.role})\t{call}\t"
+        f"why: {row.reason}\tanswered: {answered}\toutcome: {outcome or '-'}"
+    )
+
+
+async def _approvals(settings: Settings, args: argparse.Namespace) -> int:
+    store = await Store.open(settings.database_url)
+    try:
+        status = approvals.PENDING if args.pending else None
+        rows = await approvals.listing(store, max(1, args.limit), status=status)
+    finally:
+        await store.close()
+    for row in rows:
+        print(approval_line(row))
+    if not rows:
+        print("no approval requests")
+    return 0
+
+
+def approvals_command(settings: Settings, args: argparse.Namespace) -> int:
+    """Every approval request and answer: who, what, when, outcome."""
+    return asyncio.run(_approvals(settings, args))
+
+
+RUN = {"pair": pair, "approvals": approvals_command}
+ARGUMENTS = {"pair": arguments, "approvals": approval_arguments}

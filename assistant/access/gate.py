@@ -1,60 +1,38 @@
-"""Who may talk to Hearth: owners, approved strangers, pairing codes, and a per-sender rate limit."""
+"""Who may talk to Hearth: owners, members approved through pairing, strangers, the rate limit, the
+daily token allowance, and the PIN an SMS owner adds. Every batch passes here before commands and
+the agent, and leaves with the role its chat acts with."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal
 
 from sqlmodel import Session, col, select
 
+from assistant.access.policy import DEFAULT_POLICY, Policy
+from assistant.access.roles import PROVIDER_CHANNELS, Admission, role_of, role_of_chat, sender_addresses
 from assistant.channels import Starting
-from assistant.commands import CommandContext, Commands
-from assistant.store import Store, inbox, pairing
+from assistant.pipeline import Screened
+from assistant.store import Store, inbox, jobs, pairing, runs
 from assistant.store.tables import Chat, Message, Reply, Turn
-from assistant.types import Address
 
 logger = logging.getLogger(__name__)
 
-# Chats on these channels come from the outside world; every other chat (API, terminal) is the owner's.
-PROVIDER_CHANNELS = frozenset({"whatsapp", "twilio"})
 RATE_WINDOW = timedelta(minutes=1)
+TOKEN_WINDOW = timedelta(days=1)
 
 PAIRING_REPLY = (
     "Hi! I only talk to people my owner has approved. I've passed your request on; "
     "your code is {code} (valid for one hour)."
 )
 OWNER_NOTICE = "{address} would like to talk to me. Send /approve {code} to let them in (valid for one hour)."
-WELCOME = "You're approved: you can talk to me now."
 SLOW_DOWN = "You're sending messages faster than I can answer, so I'm skipping some. Please wait a minute."
-NOT_OWNER = "Only my owner can do that."
+ALLOWANCE = "You have used today's allowance of the assistant's model; I'll answer again tomorrow."
+PIN_NEEDED = "End owner messages sent by SMS with your PIN."
 
 Clock = Callable[[], datetime]
-
-
-@dataclass(frozen=True)
-class Policy:
-    owners: frozenset[str]
-    strangers: Literal["pairing", "ignore"] = "pairing"
-    rate_limit_per_min: int = 20
-
-
-def sender_addresses(chat: Chat, messages: Iterable[Message]) -> tuple[str, ...]:
-    """Every address the chat's person goes by: the chat's own, then WhatsApp user id and phone."""
-    found = [chat.address]
-    if chat.channel == "whatsapp":
-        for message in messages:
-            for value in (message.meta.get("user_id"), message.meta.get("wa_id")):
-                if value:
-                    text = str(Address("whatsapp", value if "." in value else f"+{value}"))
-                    found.append(text)
-    return tuple(dict.fromkeys(found))
-
-
-def is_owner(addresses: Iterable[str], owners: frozenset[str]) -> bool:
-    return any(address in owners for address in addresses)
 
 
 def over_limit(times: Sequence[datetime], limit: int, window: timedelta = RATE_WINDOW) -> list[bool]:
@@ -73,50 +51,94 @@ def first_of_runs(flags: Sequence[bool]) -> list[bool]:
     return [flag and (index == 0 or not flags[index - 1]) for index, flag in enumerate(flags)]
 
 
+def without_pin(text: str, pin: str) -> str | None:
+    """`text` with the trailing PIN removed, or None when it does not end with the PIN."""
+    stripped = text.rstrip()
+    if not pin or not stripped.endswith(pin):
+        return None
+    return stripped[: -len(pin)].rstrip()
+
+
 @dataclass
 class Gate:
     """Screens each batch before commands and the agent; refused messages are closed here."""
 
     store: Store
-    policy: Policy
+    admission: Admission
     clock: Clock
     on_reply: Callable[[], None] = lambda: None
     starting: Mapping[str, Starting] = field(default_factory=dict)
     owner_chats: set[int] = field(default_factory=set)
+    policy: Policy = DEFAULT_POLICY
 
-    async def screen(self, chat: Chat, batch: list[Message]) -> list[Message]:
-        """The messages that go on to commands and the agent; the rest are answered or dropped."""
+    async def screen(self, chat: Chat, batch: list[Message]) -> Screened:
+        """The messages that go on to commands and the agent, with their chat's role."""
         assert chat.id is not None
-        if chat.channel not in PROVIDER_CHANNELS:
-            self.owner_chats.add(chat.id)
-            return batch
         people = [m for m in batch if m.kind != "job"]
-        if not people:
-            return batch  # jobs were scheduled by someone who had access at the time
-        addresses = sender_addresses(chat, people)
-        if is_owner(addresses, self.policy.owners):
+        if people:
+            role = await role_of(self.store, chat, people, self.admission.owners)
+        else:
+            role = await role_of_chat(self.store, chat, self.admission.owners)
+        if role is None:
+            await self._no_access(chat, batch)
+            return Screened([])
+        if role == "owner":
             self.owner_chats.add(chat.id)
-        elif not await pairing.approved(self.store, addresses):
-            await self._stranger(chat, people, addresses)
-            return [m for m in batch if m.kind == "job"]
-        passed = await self._rate_limit(chat, batch)
+            batch = await self._pin(chat, batch)
+        if chat.channel in PROVIDER_CHANNELS:
+            batch = await self._rate_limit(chat, batch)
+        passed = await self._allowance(chat, batch, role)
         if chat.channel in self.starting and (latest := [m for m in passed if m.kind != "job"]):
             await self.starting[chat.channel](latest[-1])
-        return passed
+        return Screened(passed, role)
+
+    async def _no_access(self, chat: Chat, batch: list[Message]) -> None:
+        """A stranger's messages never reach the model; the jobs of a chat that lost access pause."""
+        people = [m for m in batch if m.kind != "job"]
+        if people:
+            await self._stranger(chat, people, sender_addresses(chat, people))
+        runs_of_jobs = [m for m in batch if m.kind == "job"]
+        if runs_of_jobs:
+            paused = await jobs.pause_chat(self.store, chat.id or 0)
+            logger.warning("chat %s has no access any more; paused its %d jobs", chat.id, paused)
+            await self._close(chat, runs_of_jobs, [], "refused")
 
     async def _stranger(self, chat: Chat, batch: list[Message], addresses: Sequence[str]) -> None:
         replies: list[str] = []
-        if self.policy.strangers == "pairing":
+        if self.admission.strangers == "pairing":
             asked = await pairing.request(self.store, chat.id or 0, addresses, self.clock())
             if asked.new and asked.code:
                 replies.append(PAIRING_REPLY.format(code=asked.code))
                 await self._tell_owners(OWNER_NOTICE.format(address=chat.address, code=asked.code))
+                # The code is a credential: the log says only that one was made.
+                logger.warning("%s asked to talk to Hearth; the owners were told", chat.address)
             elif asked.code is None:
-                logger.warning("pairing request from %s dropped: too many pending", chat.address)
+                logger.warning("pairing request from %s dropped: its channel has too many", chat.address)
         logger.info("message from stranger %s not answered by the model", chat.address)
         await self._close(chat, batch, replies, "refused")
 
+    async def _pin(self, chat: Chat, batch: list[Message]) -> list[Message]:
+        """With HEARTH_SMS_OWNER_PIN set, an owner's SMS counts only if it ends with the PIN, which
+        is removed before anything else reads the message (the model never sees it)."""
+        pin = self.admission.sms_owner_pin
+        if not pin or not chat.address.startswith("sms:"):
+            return batch
+        kept: list[Message] = []
+        for message in batch:
+            if message.kind == "job":
+                kept.append(message)
+            elif (text := without_pin(message.text, pin)) is None:
+                logger.warning("an SMS from owner address %s without the PIN was refused", chat.address)
+                await self._close(chat, [message], [PIN_NEEDED], "refused")
+            else:
+                message.text = text
+                await inbox.set_text(self.store, message.id or 0, text)
+                kept.append(message)
+        return kept
+
     async def _rate_limit(self, chat: Chat, batch: list[Message]) -> list[Message]:
+        if not batch:
+            return batch
         earliest = min(m.created_at for m in batch) - RATE_WINDOW
         query = (
             select(Message.id, Message.created_at)
@@ -124,7 +146,7 @@ class Gate:
             .order_by(col(Message.id))
         )
         rows = await self.store.read(lambda s: list(s.exec(query)))
-        flags = over_limit([at for _, at in rows], self.policy.rate_limit_per_min)
+        flags = over_limit([at for _, at in rows], self.admission.rate_limit_per_min)
         limited = {row_id for (row_id, _), flag in zip(rows, flags, strict=True) if flag}
         told = {row_id for (row_id, _), first in zip(rows, first_of_runs(flags), strict=True) if first}
         dropped = [m for m in batch if m.id in limited]
@@ -133,6 +155,18 @@ class Gate:
             logger.info("rate limit: %d messages from chat %s not answered", len(dropped), chat.id)
             await self._close(chat, dropped, tell, "limited")
         return [m for m in batch if m.id not in limited]
+
+    async def _allowance(self, chat: Chat, batch: list[Message], role: str) -> list[Message]:
+        """The role's model tokens per day hold for people and jobs alike (0: no limit)."""
+        cap = self.policy.role(role).tokens_per_day
+        if not cap or not batch:
+            return batch
+        used = await runs.tokens_since(self.store, chat.id or 0, self.clock() - TOKEN_WINDOW)
+        if used < cap:
+            return batch
+        logger.info("chat %s used %d model tokens in a day (allowance %d)", chat.id, used, cap)
+        await self._close(chat, batch, [ALLOWANCE], "limited")
+        return []
 
     async def _close(self, chat: Chat, messages: list[Message], replies: list[str], status: str) -> None:
         now = self.clock()
@@ -146,7 +180,7 @@ class Gate:
     async def _tell_owners(self, text: str) -> None:
         query = select(Chat).where(
             col(Chat.channel).in_(PROVIDER_CHANNELS),
-            col(Chat.address).in_(self.policy.owners) | col(Chat.id).in_(self.owner_chats),
+            col(Chat.address).in_(self.admission.owners) | col(Chat.id).in_(self.owner_chats),
         )
         now = self.clock()
 
@@ -156,34 +190,5 @@ class Gate:
             return len(chats)
 
         told = await self.store.write(tell)
-        logger.warning("%s (told %d owner chats)", text, told)
+        logger.info("told %d owner chats of a pairing request", told)
         self.on_reply()
-
-    def add_commands(self, commands: Commands) -> None:
-        commands.add("approve", "let a person in with their pairing code (owner only)", self._approve)
-        commands.add(
-            "revoke", "take back a person's access: /revoke whatsapp:+1555… (owner only)", self._revoke
-        )
-
-    async def _approve(self, ctx: CommandContext) -> str:
-        if ctx.chat.id not in self.owner_chats:
-            return NOT_OWNER
-        row = await pairing.approve(self.store, ctx.args, ctx.now, WELCOME)
-        if row is None:
-            return "No request has that code (codes last one hour). Send /approve CODE."
-        return f"Approved: {row.address} can talk to me now."
-
-    async def _revoke(self, ctx: CommandContext) -> str:
-        if ctx.chat.id not in self.owner_chats:
-            return NOT_OWNER
-        try:
-            address = str(Address.parse(ctx.args))
-        except ValueError:
-            return "Send /revoke followed by an address, such as /revoke whatsapp:+15551234567."
-        count = await pairing.revoke(self.store, address, ctx.now)
-        return f"Revoked: {address} can no longer talk to me." if count else f"{address} had no access."
-
-
-def policy_from(owners: Iterable[Address], strangers: str, rate_limit_per_min: int) -> Policy:
-    mode: Literal["pairing", "ignore"] = "ignore" if strangers == "ignore" else "pairing"
-    return Policy(frozenset(str(a) for a in owners), mode, rate_limit_per_min)

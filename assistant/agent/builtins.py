@@ -21,6 +21,8 @@ def zone(name: str) -> ZoneInfo:
 class GetTime:
     """The current date and time in a given zone, or in the chat's."""
 
+    effect = False
+    untrusted = False
     name = "get_time"
     description = "The current date and time, in the person's time zone or another."
     parameters: Mapping[str, Any] = {

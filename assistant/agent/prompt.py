@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from assistant.access.content import RULE
 from assistant.store.views import Entry
 
 PERSONA = (
@@ -65,7 +66,7 @@ class PromptInput:
 def prefix(persona: str, tools: Sequence[Mapping[str, Any]], facts: Sequence[tuple[int, str]] = ()) -> str:
     """The part that stays byte-identical between turns while the facts do not change, so Ollama
     can reuse its cache."""
-    lines = [persona]
+    lines = [persona, RULE]
     if tools:
         lines.append("Tools: " + ", ".join(t["function"]["name"] for t in tools) + ".")
     if facts:

@@ -19,6 +19,9 @@ from assistant.types import Address, Outbound
 logger = logging.getLogger(__name__)
 
 SendTemplate = Callable[[Address, str], Awaitable[str]]
+# Sends an approval request with Approve / Deny buttons: (to, text, approval code) -> provider id.
+SendButtons = Callable[[Address, str, str], Awaitable[str]]
+BUTTONS_BODY_LIMIT = 1024
 Clock = Callable[[], datetime]
 OUTSIDE_WINDOW = "outside_window"
 
@@ -56,9 +59,10 @@ class Outgoing:
         template: SendTemplate | None,
         clock: Clock,
         files: tuple[FileSender, MediaDir] | None = None,
+        buttons: SendButtons | None = None,
     ) -> None:
         self.name, self.store, self.text, self.template, self.clock = name, store, text, template, clock
-        self.files = files
+        self.files, self.buttons = files, buttons
 
     async def record(self, reply_id: int, provider_id: str, parts_sent: int, **meta: str) -> None:
         await sent.record_part(self.store, self.name, reply_id, provider_id, parts_sent, self.clock(), meta)
@@ -77,6 +81,11 @@ class Outgoing:
             raise outside_window()
         if mode == "template":
             return await self._template(reply)
+        code = reply.meta.get("approval")
+        if code and self.buttons is not None and not parts_sent and len(reply.text) <= BUTTONS_BODY_LIMIT:
+            provider_id = await self.buttons(reply.to, reply.text, code)
+            await self.record(reply.reply_id, provider_id, 1, via="buttons")
+            return provider_id
         files = await self._attached(reply)
         try:
             if files:

@@ -7,12 +7,13 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from assistant.access.roles import role_of_chat
 from assistant.commands import CommandContext, Commands
 from assistant.jobs import tools
 from assistant.jobs.rules import JobNotFound, line
 from assistant.jobs.service import JobService
-from assistant.keys import CLOCK, COMMANDS, JOBS, ROUTER, SENDER, SETTINGS, STORE, TOOLS
-from assistant.store import jobs
+from assistant.keys import CLOCK, COMMANDS, JOBS, POLICY, ROUTER, SENDER, SETTINGS, STORE, TOOLS
+from assistant.store import inbox, jobs
 
 logger = logging.getLogger(__name__)
 
@@ -43,15 +44,22 @@ def add_commands(commands: Commands, service: JobService, default_timezone: str)
 
 async def jobs_ctx(app: web.Application) -> AsyncIterator[None]:
     """Make the job service and register its tools and commands; runs before the core."""
-    settings = app[SETTINGS]
+    settings, store = app[SETTINGS], app[STORE]
+    owners = frozenset(str(owner) for owner in settings.owners)
+
+    async def may_fire(chat_id: int) -> bool:
+        """A job acts for its chat's role, checked again at fire time: a chat without access has none."""
+        return await role_of_chat(store, await inbox.get_chat(store, chat_id), owners) is not None
+
     service = JobService(
-        app[STORE],
+        store,
         clock=app[CLOCK],
         notify=lambda chat_id: app[ROUTER].notify(chat_id),
         wake=lambda: app[SENDER].wake(),
+        may_fire=may_fire,
     )
     app[JOBS] = service
-    for tool in tools.tools(service, settings.job_grace_s):
+    for tool in tools.tools(service, settings.job_grace_s, app[POLICY].role):
         app[TOOLS].add(tool)
     add_commands(app[COMMANDS], service, str(settings.timezone))
     yield

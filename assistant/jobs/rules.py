@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime
 from typing import Any, Literal
 
 from assistant.errors import HearthError
-from assistant.jobs.triggers import TriggerError, TriggerSpec, next_run, spec_of
+from assistant.jobs.triggers import TriggerError, TriggerSpec, interval_s, next_run, spec_of
 from assistant.jobs.when import describe, format_when
 from assistant.store import Store, jobs
 from assistant.store.jobs import JobKind
@@ -14,6 +15,7 @@ from assistant.store.tables import Job
 
 Action = Literal["cancel", "pause", "resume"]
 PREVIEW_CHARS = 60
+GAP_SAMPLES = 50
 
 
 class JobNotFound(HearthError):
@@ -42,6 +44,32 @@ def new_job(
         created_by=created_by,
         created_at=spec.anchor_at,
     )
+
+
+def shortest_gap_s(spec: TriggerSpec) -> float | None:
+    """The shortest time between two runs of a repeating trigger (None for a one-off `at`); for
+    cron, the shortest gap among its next GAP_SAMPLES due times."""
+    if spec.kind == "at":
+        return None
+    if spec.kind == "every":
+        return float(interval_s(spec))
+    times: list[datetime] = []
+    after = spec.anchor_at
+    while len(times) < GAP_SAMPLES and (due := next_run(spec, after)) is not None:
+        times.append(due)
+        after = due
+    gaps = [(later - earlier).total_seconds() for earlier, later in itertools.pairwise(times)]
+    return min(gaps, default=None)
+
+
+def within_caps(spec: TriggerSpec, active: int, max_active: int, min_interval_s: float) -> None:
+    """Raise TriggerError when a new job with `spec` would break the role's caps (0: no limit)."""
+    if max_active and active >= max_active:
+        raise TriggerError(f"this chat already has {active} active jobs, the most allowed; cancel one first")
+    gap_s = shortest_gap_s(spec)
+    if gap_s is not None and gap_s < min_interval_s:
+        minutes = f"{min_interval_s / 60:g}"
+        raise TriggerError(f"jobs may run at most every {minutes} minutes here; choose a longer interval")
 
 
 async def owned(store: Store, job_id: int, chat_id: int | None) -> Job:

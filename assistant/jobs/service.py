@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from sqlmodel import Session
@@ -57,12 +57,15 @@ class JobService:
         notify: Callable[[int], None],
         wake: Callable[[], None],
         timer: Timer | None = None,
+        may_fire: Callable[[int], Awaitable[bool]] | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
         self.notify = notify
         self.wake = wake
         self.timer: Timer = timer or ApsTimer(self.fire)
+        # Whether a chat may still have its jobs run (its person has access); None: always.
+        self.may_fire = may_fire
 
     async def start(self) -> int:
         """Catch up on due times passed while down, then arm every live job; returns how many."""
@@ -130,6 +133,9 @@ class JobService:
             return False
 
     async def _fire(self, job_id: int, now: datetime) -> bool:
+        if not await self._may_fire(job_id):
+            return False
+
         def fire(session: Session) -> tuple[Job | None, datetime | None, bool]:
             job = session.get(Job, job_id)
             if job is None or not job.active or job.next_run_at is None:
@@ -145,6 +151,16 @@ class JobService:
         elif ran:
             self._after(job, next_at)
         return ran
+
+    async def _may_fire(self, job_id: int) -> bool:
+        """False, with the job paused, when its chat has lost access since the job was made."""
+        job = await jobs.get(self.store, job_id)
+        if self.may_fire is None or job is None or await self.may_fire(job.chat_id):
+            return True
+        logger.warning("job %s paused: chat %s has no access any more", job_id, job.chat_id)
+        await jobs.update(self.store, job_id, paused=True)
+        self.timer.drop(job_id)
+        return False
 
     async def _run(
         self, job: Job, due_at: datetime, now: datetime, next_at: datetime | None, *, late: bool

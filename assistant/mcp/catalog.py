@@ -11,8 +11,8 @@ from typing import Any
 
 import mcp_types
 
+from assistant.access.content import clean
 from assistant.agent.traits import Traits
-from assistant.agent.untrusted import clean
 from assistant.mcp.config import TOOL_NAME, ServerConfig
 from assistant.sandbox.arguments import schema_problem
 

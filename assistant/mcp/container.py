@@ -36,9 +36,7 @@ def server_options(server: ServerConfig, instance: str, chat_key: str | None) ->
     environment = {"HOME": "/tmp", **server.env}  # noqa: S108 (the container's own /tmp)
     if server.network == "egress":
         environment.update(egress(server))
-    options = locked_down(
-        server.image, network=server.network, limits=limits, labels=labels, environment=environment
-    )
+    options = locked_down(server.image, limits=limits, labels=labels, environment=environment)
     options["entrypoint"] = [server.command[0]]
     options["command"] = list(server.command[1:])
     options["working_dir"] = "/tmp"  # noqa: S108

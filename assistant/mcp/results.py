@@ -9,8 +9,6 @@ import json
 
 import mcp_types
 
-from assistant.agent.untrusted import as_data
-
 RESULT_CHARS = 6_000
 
 
@@ -50,5 +48,5 @@ def result_text(result: mcp_types.CallToolResult, limit: int = RESULT_CHARS) -> 
 
 
 def render(source: str, result: mcp_types.CallToolResult) -> str:
-    """What the model reads for a successful call."""
-    return as_data(source, result_text(result))
+    """What the model reads for a successful call (the registry wraps it as untrusted data)."""
+    return result_text(result)

@@ -7,7 +7,6 @@ from typing import Any
 
 from assistant.agent.tools import ToolContext, ToolError
 from assistant.agent.traits import Traits
-from assistant.agent.untrusted import as_data
 from assistant.mcp.catalog import ToolSpec
 from assistant.mcp.results import render, result_text
 from assistant.mcp.service import McpService
@@ -74,7 +73,7 @@ class McpTool:
             raise ToolError(f"{self.name} could not run: {exc}") from None
         if result.is_error:
             # The server's own words about the failure are as untrusted as its results.
-            raise ToolError(as_data(self.source, f"{self.name} failed: {result_text(result, ERROR_CHARS)}"))
+            raise ToolError(f"{self.name} failed: {result_text(result, ERROR_CHARS)}")
         return render(self.source, result)
 
 

@@ -20,7 +20,7 @@ from assistant.media.kinds import Sniffed, sniff
 from assistant.media.outbound import Composer
 from assistant.media.replies import HEARD, NO_EARS, NO_VISION, UNSUPPORTED_DOCUMENT, reply_for
 from assistant.media.speech import SpeechClient
-from assistant.media.untrusted import untrusted_text
+from assistant.media.untrusted import UNTRUSTED, untrusted_text
 from assistant.media.vision import Vision
 from assistant.store import Store, inbox
 from assistant.store import media as stored
@@ -51,6 +51,7 @@ class Piece:
     text: str = ""
     image: MediaFile | None = None
     heard: str = ""
+    untrusted: bool = True
 
 
 class Refused(Exception):
@@ -186,8 +187,9 @@ class MediaService:
             raise NoText("the transcript is empty")
         command = spoken_command(heard)
         if command is not None:
-            return Piece(text=command, heard=heard)  # a command said aloud is answered by Hearth itself
-        return Piece(text=untrusted_text(heard, "voice message"), heard=heard)
+            # A command said aloud is answered by Hearth itself.
+            return Piece(text=command, heard=heard, untrusted=False)
+        return Piece(text=heard, heard=heard, untrusted=False)
 
     async def _read(self, row: MediaFile, found: Sniffed, data: bytes) -> Piece:
         document = await asyncio.to_thread(documents.read_document, data, found.mime)
@@ -206,6 +208,8 @@ class MediaService:
             meta["images"] = ",".join(image_ids)
         if any(p.heard for p in pieces):
             meta["voice"] = "1"
+        if any(p.untrusted for p in pieces):
+            meta[UNTRUSTED] = "1"
         updated = replace_message(message, text or PHOTO, meta)
         await self.store.write(lambda s: _save(s, updated))
         heard = [p.heard for p in pieces if p.heard]

@@ -69,14 +69,15 @@ class FactBook:
         self.store = store
         self.embedder = embedder
 
-    async def add(self, chat_id: int, text: str, now: datetime) -> Fact:
-        """Keep `text` for the chat (once), with its embedding when one can be had."""
+    async def add(self, chat_id: int, text: str, now: datetime, effect_key: str | None = None) -> Fact:
+        """Keep `text` for the chat (once), with its embedding when one can be had. A fact already
+        kept under `effect_key` (the same tool call, replayed) comes back instead."""
         text = clean(text)
         known = await memory.facts(self.store, chat_id)
         if len(known) >= MAX_FACTS_PER_CHAT and text not in {f.text for f in known}:
             raise ToolError(f"this chat already keeps {MAX_FACTS_PER_CHAT} facts; forget some first")
         vectors = await self._vectors([text])
-        fact = Fact(chat_id=chat_id, text=text, created_at=now)
+        fact = Fact(chat_id=chat_id, text=text, created_at=now, effect_key=effect_key)
         if vectors is not None:
             fact.vector, fact.vector_model = vectors[0], self._model()
         return await memory.add_fact(self.store, fact)

@@ -22,6 +22,10 @@ def _fact_id(raw: object) -> int:
 
 
 class Remember:
+    """Keeps a fact, keyed by the call so a replayed turn keeps it once."""
+
+    effect = True
+    untrusted = False
     name = "remember"
     description = "Keep a fact about the person (name, family, likes) for later conversations."
     parameters: Mapping[str, Any] = {
@@ -34,11 +38,13 @@ class Remember:
         self.book = book
 
     async def call(self, args: Mapping[str, Any], ctx: ToolContext) -> str:
-        fact = await self.book.add(ctx.chat_id, str(args.get("fact") or ""), ctx.now)
+        fact = await self.book.add(ctx.chat_id, str(args.get("fact") or ""), ctx.now, ctx.call_key or None)
         return json.dumps({"remembered": fact.text, "id": fact.id})
 
 
 class Forget:
+    effect = True
+    untrusted = False
     name = "forget"
     description = "Forget a kept fact by its id."
     parameters: Mapping[str, Any] = {
@@ -57,6 +63,8 @@ class Forget:
 
 
 class Recall:
+    effect = False
+    untrusted = False
     name = "recall"
     description = "Search the facts kept about the person."
     parameters: Mapping[str, Any] = {

@@ -4,13 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from assistant.access.policy import PolicyError, load_policy
 from assistant.agent.model import OllamaModel, model_options
 from assistant.errors import ModelMissing, ModelUnavailable
 from assistant.media.checks import check_speech, check_transcriber, check_vision
 from assistant.ops.check import Check
 from assistant.ops.deploy import check_docker, check_providers, check_public_url
-from assistant.settings import Settings
+from assistant.settings import Secret, Settings, masked_url
 from assistant.store import Store, views
+
+
+def masked_in(text: str, url: str) -> str:
+    """`text` with the URL's password replaced wherever it appears."""
+    password = sa_password(url)
+    return text.replace(password, Secret.MASK) if password else text
+
+
+def sa_password(url: str) -> str:
+    credentials = url.partition("://")[2].rpartition("@")[0]
+    return credentials.partition(":")[2]
 
 
 async def check_database(settings: Settings) -> Check:
@@ -22,10 +34,11 @@ async def check_database(settings: Settings) -> Check:
         return Check(
             "database",
             False,
-            f"{type(exc).__name__}: {exc}",
+            # The driver's message may quote the URL, password and all.
+            masked_in(f"{type(exc).__name__}: {exc}", settings.database_url),
             "check HEARTH_DATABASE_URL and that the data directory is writable",
         )
-    return Check("database", True, f"{settings.database_url} is reachable and migrated")
+    return Check("database", True, f"{masked_url(settings.database_url)} is reachable and migrated")
 
 
 async def check_model(settings: Settings) -> list[Check]:
@@ -56,6 +69,16 @@ async def check_model(settings: Settings) -> list[Check]:
     ]
 
 
+async def check_policy(settings: Settings) -> Check:
+    try:
+        policy = load_policy(settings.data_dir)
+    except PolicyError as exc:
+        return Check(
+            "policy", False, str(exc), "fix that field, or remove the file for the built-in defaults"
+        )
+    return Check("policy", True, f"who may use which tool: {policy.source}")
+
+
 async def check_settings(settings: Settings) -> list[Check]:
     token = "set" if settings.api_token else "not set (the HTTP API is off)"
     return [Check("settings", True, f"data in {settings.data_dir}; API token {token}")]
@@ -72,6 +95,7 @@ async def check_mcp(settings: Settings) -> list[Check]:
 CHECKS: list[Callable[[Settings], Awaitable[Check | list[Check]]]] = [
     check_settings,
     check_database,
+    check_policy,
     check_model,
     check_docker,
     check_mcp,

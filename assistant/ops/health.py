@@ -68,9 +68,11 @@ def setup(app: web.Application) -> None:
     """The health routes, and /status for the chats."""
 
     async def status_command(ctx: CommandContext) -> str:
+        if ctx.role != "owner":
+            return "Only my owner can see that."
         return await status(app, ctx.now)
 
-    app[COMMANDS].add("status", "model, queue and uptime", status_command)
+    app[COMMANDS].add("status", "model, queue and uptime (owner only)", status_command)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)

@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from assistant.agent.builtins import GetTime
 from assistant.agent.model import Model, ModelReply, OllamaModel, model_options
 from assistant.agent.offer import MoreTools, Offer
-from assistant.agent.tools import Tool, ToolContext, ToolError, ToolRegistry
+from assistant.agent.tools import Result, Tool, ToolContext, ToolError, ToolRegistry
 from assistant.agent.turn import Agent, TurnInput
 from assistant.jobs import tools as job_tools
 from assistant.jobs.rules import new_job
@@ -55,7 +55,7 @@ class Flaky:
         self.tool, self.calls = tool, 0
         self.name, self.description, self.parameters = tool.name, tool.description, tool.parameters
 
-    async def call(self, args: Mapping[str, Any], ctx: ToolContext) -> str:
+    async def call(self, args: Mapping[str, Any], ctx: ToolContext) -> str | Result:
         self.calls += 1
         if self.calls == 1:
             raise ToolError("the clock service did not answer in time; try the call again")

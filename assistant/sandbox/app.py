@@ -9,6 +9,7 @@ from aiohttp import web
 
 from assistant.keys import SETTINGS, TOOLS
 from assistant.sandbox.config import sandbox_config
+from assistant.sandbox.egress import allowed
 from assistant.sandbox.errors import SandboxError
 from assistant.sandbox.manifest import SkillSet
 from assistant.sandbox.runner import DockerSandbox
@@ -29,7 +30,8 @@ async def sandbox_ctx(app: web.Application) -> AsyncIterator[None]:
     if not skills.skills:
         yield
         return
-    sandbox = DockerSandbox(config)
+    allowed(config.egress_allow)  # a bad HEARTH_EGRESS_ALLOW stops Hearth here, saying why
+    sandbox = DockerSandbox(config, list(skills.skills.values()))
     app[SANDBOX] = sandbox
     for tool in skill_tools(sandbox, skills):
         app[TOOLS].add(tool)

@@ -1,4 +1,5 @@
-"""`python -m assistant.sandbox.build`: make sure the worker image exists and print its tag."""
+"""`python -m assistant.sandbox.build`: make sure the worker and egress proxy images exist and print
+their tags."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 from assistant.sandbox.config import SandboxConfig
 from assistant.sandbox.errors import SandboxError
-from assistant.sandbox.service import build_image
+from assistant.sandbox.service import build_images
 from assistant.settings import DEFAULT_BASE_IMAGE, SKILLS_DIR
 
 
@@ -21,11 +22,11 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     config = SandboxConfig(skills_dir=options.skills_dir, base_image=options.base_image)
     try:
-        tag = build_image(config)
+        tags = build_images(config)
     except SandboxError as exc:
-        print(f"could not build the worker image: {exc}", file=sys.stderr)
+        print(f"could not build the images: {exc}", file=sys.stderr)
         return 1
-    print(tag)
+    print("\n".join(tags))
     return 0
 
 

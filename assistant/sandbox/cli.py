@@ -8,7 +8,7 @@ import sys
 
 from assistant.sandbox.config import sandbox_config
 from assistant.sandbox.errors import SandboxError
-from assistant.sandbox.service import build_image, format_skills, list_skills, run_skill
+from assistant.sandbox.service import build_images, format_skills, list_skills, run_skill
 from assistant.settings import Settings
 
 
@@ -19,7 +19,7 @@ def arguments(parser: argparse.ArgumentParser) -> None:
     run.add_argument("name")
     run.add_argument("arguments", nargs="?", default="{}", help="the skill's arguments as JSON")
     run.add_argument("--chat", default="cli", help="whose workspace the skill sees")
-    sub.add_parser("build", help="build the worker image if it is missing, and print its tag")
+    sub.add_parser("build", help="build the worker and egress proxy images if missing, and print their tags")
 
 
 def main(settings: Settings, args: argparse.Namespace) -> int:
@@ -32,7 +32,7 @@ def main(settings: Settings, args: argparse.Namespace) -> int:
         if args.skills_command == "run":
             print(asyncio.run(run_skill(config, args.name, args.arguments, args.chat)))
             return 0
-        print(build_image(config))
+        print("\n".join(build_images(config)))
         return 0
     except SandboxError as exc:
         print(f"hearth: {exc}", file=sys.stderr)

@@ -25,6 +25,14 @@ class SandboxConfig:
     image: str | None = None
     instance: str = "hearth"
     worker_dir: Path = WORKER_DIR
+    # HEARTH_EGRESS_ALLOW's parts; names the egress proxy's /etc/hosts maps (tests only).
+    egress_allow: tuple[str, ...] = ()
+    egress_hosts: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def egress_dir(self) -> Path:
+        """The egress proxy's Dockerfile, beside the worker's."""
+        return self.worker_dir.parent / "egress"
 
 
 def sandbox_config(settings: Settings) -> SandboxConfig:
@@ -36,4 +44,5 @@ def sandbox_config(settings: Settings) -> SandboxConfig:
         base_image=settings.worker_base_image,
         image=settings.worker_image or None,
         worker_dir=settings.worker_dir,
+        egress_allow=settings.egress_allow,
     )

@@ -33,23 +33,27 @@ def instance_filter(instance: str) -> dict[str, str]:
     return {"label": f"{LABEL_INSTANCE}={instance}"}
 
 
+Egress = tuple[str, Mapping[str, str]]  # the container's own network, and the proxy settings for it
+
+
 def locked_down(
     image: str,
     *,
-    network: str,
     limits: Limits,
     labels: Mapping[str, str],
     environment: Mapping[str, str],
+    egress: Egress | None = None,
 ) -> dict[str, Any]:
     """Keyword arguments for `containers.create` that every untrusted container gets (skills and MCP
-    servers alike): no network unless `network` is "egress", a read-only root, no capabilities, a
-    non-root user, memory without swap, CPU and process limits, and no host path at all."""
+    servers alike): no network, or with `egress` only its own internal network whose one way out is
+    the egress proxy; a read-only root, no capabilities, a non-root user, memory without swap, CPU and
+    process limits, and no host path at all."""
     memory = f"{limits.memory_mb}m"
-    return {
+    options: dict[str, Any] = {
         "image": image,
         "stdin_open": True,  # with detach=False this also sets StdinOnce: EOF reaches the process
         "environment": dict(environment),
-        "network_mode": "bridge" if network == "egress" else "none",
+        "network_mode": "none",
         "read_only": True,
         "tmpfs": {"/tmp": TMP_OPTIONS, OUTBOX_MOUNT: OUTBOX_OPTIONS},  # noqa: S108 (the container's own /tmp)
         "cap_drop": ["ALL"],
@@ -64,22 +68,36 @@ def locked_down(
         "log_config": {"type": "none", "config": {}},
         "labels": dict(labels),
     }
+    if egress is not None:
+        network, proxy = egress
+        del options["network_mode"]
+        options["network"] = network
+        options["environment"].update(proxy)
+    return options
 
 
 def container_options(
-    manifest: SkillManifest, image: str, instance: str, chat_key: str, workspace: Path | None
+    manifest: SkillManifest,
+    image: str,
+    instance: str,
+    chat_key: str,
+    workspace: Path | None,
+    egress: Egress | None = None,
 ) -> dict[str, Any]:
     """Keyword arguments for `containers.create`: locked down except what the manifest grants.
 
-    Only the chat's own workspace may be mounted, and only when the skill asked for it.
+    Only the chat's own workspace may be mounted, and only when the skill asked for it. A skill
+    with egress joins its own internal network, whose only way out is the egress proxy.
     """
+    if manifest.permissions.network == "egress" and egress is None:
+        raise ValueError(f"skill {manifest.name} needs the egress proxy")
     labels = {LABEL_INSTANCE: instance, LABEL_SKILL: manifest.name, LABEL_CHAT: workspace_dir_name(chat_key)}
     options = locked_down(
         image,
-        network=manifest.permissions.network,
         limits=manifest.limits,
         labels=labels,
         environment={"HEARTH_SKILL": manifest.name},
+        egress=egress if manifest.permissions.network == "egress" else None,
     )
     if manifest.permissions.workspace == "chat":
         if workspace is None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 from assistant.sandbox.arguments import schema_problem
+from assistant.sandbox.egress import EgressError, host_names
 from assistant.sandbox.errors import ManifestError
 
 logger = logging.getLogger(__name__)
@@ -30,8 +31,11 @@ LIMIT_RANGES: dict[str, tuple[float, float, float]] = {
 
 @dataclass(frozen=True)
 class Permissions:
+    """What a skill's container may do; `hosts` narrows egress to those hosts (none: any public)."""
+
     network: Literal["none", "egress"] = "none"
     workspace: Literal["none", "chat"] = "none"
+    hosts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -103,7 +107,7 @@ def _parameters(value: Any, fail: Callable[[str, str], None]) -> Mapping[str, An
 def _permissions(value: Any, fail: Callable[[str, str], None]) -> Permissions:
     if not isinstance(value, dict):
         fail("permissions", "must be a table")
-    for key in sorted(set(value) - {"network", "workspace"}):
+    for key in sorted(set(value) - {"network", "workspace", "hosts"}):
         fail(f"permissions.{key}", "is not a known permission")
     network = value.get("network", "none")
     workspace = value.get("workspace", "none")
@@ -111,7 +115,20 @@ def _permissions(value: Any, fail: Callable[[str, str], None]) -> Permissions:
         fail("permissions.network", f"must be one of {', '.join(NETWORK_CHOICES)}")
     if workspace not in WORKSPACE_CHOICES:
         fail("permissions.workspace", f"must be one of {', '.join(WORKSPACE_CHOICES)}")
-    return Permissions(network=network, workspace=workspace)
+    return Permissions(network=network, workspace=workspace, hosts=_hosts(value, network, fail))
+
+
+def _hosts(value: dict[str, Any], network: str, fail: Callable[[str, str], None]) -> tuple[str, ...]:
+    hosts = value.get("hosts", [])
+    if not isinstance(hosts, list) or not all(isinstance(h, str) for h in hosts):
+        fail("permissions.hosts", "must be a list of host names")
+    if hosts and network != "egress":
+        fail("permissions.hosts", 'narrows egress, so it needs network = "egress"')
+    try:
+        return host_names(hosts, "permissions.hosts")
+    except EgressError as exc:
+        fail("permissions.hosts", str(exc).split(": ", 1)[1])
+        raise
 
 
 def _limits(value: Any, fail: Callable[[str, str], None]) -> Limits:

@@ -24,9 +24,10 @@ HEADER_BYTES = 8
 STDOUT, STDERR = 1, 2
 
 
-def encode_request(request_id: str, skill: str, args: Mapping[str, Any]) -> bytes:
-    """One request line for the worker."""
-    line = json.dumps({"id": request_id, "skill": skill, "args": dict(args)}, ensure_ascii=False)
+def encode_request(request_id: str, skill: str, args: Mapping[str, Any], call_key: str = "") -> bytes:
+    """One request line for the worker; `key` names the tool call, for skills that create things."""
+    body = {"id": request_id, "skill": skill, "args": dict(args), "key": call_key}
+    line = json.dumps(body, ensure_ascii=False)
     return line.encode() + b"\n"
 
 

@@ -7,23 +7,26 @@ import contextlib
 import logging
 import os
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
 from assistant.sandbox.config import SandboxConfig
 from assistant.sandbox.container import (
     WORKER_UID,
+    Egress,
     container_options,
     instance_filter,
     workspace_dir_name,
 )
-from assistant.sandbox.errors import EngineUnavailableError
+from assistant.sandbox.egress import EgressError, allowed
+from assistant.sandbox.errors import EngineUnavailableError, SandboxError
 from assistant.sandbox.host_paths import PathMap, path_map
 from assistant.sandbox.image import ensure_worker_image
 from assistant.sandbox.manifest import SkillManifest
 from assistant.sandbox.pool import WarmPool
 from assistant.sandbox.protocol import encode_request
+from assistant.sandbox.proxy import EgressProxy, egress_image
 from assistant.sandbox.worker import DockerWorker
 
 logger = logging.getLogger(__name__)
@@ -32,17 +35,22 @@ logger = logging.getLogger(__name__)
 class Sandbox(Protocol):
     """Runs a skill's code somewhere it can do only what its manifest grants."""
 
-    async def run(self, skill: SkillManifest, args: Mapping[str, Any], chat_key: str) -> str:
+    async def run(
+        self, skill: SkillManifest, args: Mapping[str, Any], chat_key: str, call_key: str = ""
+    ) -> str:
         """The skill's result; raises SkillError, SkillTimeoutError, WorkerError or
         EngineUnavailableError."""
         ...
 
 
 class DockerSandbox:
-    """Skills in Docker containers kept warm per (skill, chat). Docker is reached lazily."""
+    """Skills in Docker containers kept warm per (skill, chat). Docker is reached lazily; the egress
+    proxy starts with it when `egress_skills` names skills with network = "egress"."""
 
-    def __init__(self, config: SandboxConfig) -> None:
+    def __init__(self, config: SandboxConfig, egress_skills: Sequence[SkillManifest] = ()) -> None:
         self.config = config
+        self.egress_skills = [s for s in egress_skills if s.permissions.network == "egress"]
+        self.proxy: EgressProxy | None = None
         self.pool: WarmPool[DockerWorker] = WarmPool(config.max_containers, config.idle_s)
         self._client: Any = None
         self._image: str | None = config.image
@@ -50,33 +58,59 @@ class DockerSandbox:
         self._setup_lock = asyncio.Lock()
         # Why the sandbox could not start, for the dashboard; skill calls then say it is unavailable.
         self.error: str | None = None
+        self._proxy_lock = asyncio.Lock()
 
     async def start(self) -> None:
         """Remove this instance's leftovers, make sure the image exists, start evicting."""
         # Evicting starts first, so a sandbox that finds no engine yet still cleans up later.
         self.pool.start()
         await self._ready()
+        if self.egress_skills:
+            try:
+                await self._proxy_ready()
+            except SandboxError:
+                logger.exception("the egress proxy could not start; skills with egress wait for it")
 
     async def close(self) -> None:
-        """Remove every container this sandbox started."""
+        """Remove every container this sandbox started, then the egress proxy and its networks."""
         await self.pool.close()
+        if self.proxy is not None:
+            await asyncio.to_thread(self.proxy.close, self._client)
+            self.proxy = None
         if self._client is not None:
             await asyncio.to_thread(self._client.close)
             self._client = None
 
-    async def run(self, skill: SkillManifest, args: Mapping[str, Any], chat_key: str) -> str:
+    async def run(
+        self, skill: SkillManifest, args: Mapping[str, Any], chat_key: str, call_key: str = ""
+    ) -> str:
         """See `Sandbox.run`. Arguments must already be valid for the skill."""
         client, image = await self._ready()
         request_id = uuid.uuid4().hex
-        request = encode_request(request_id, skill.name, args)
+        request = encode_request(request_id, skill.name, args, call_key)
+        if skill.permissions.network == "egress":
+            await self._proxy_ready()
+        egress = self._egress_for(skill)
 
         async def start_worker() -> DockerWorker:
             workspace = await asyncio.to_thread(self._workspace_for, skill, chat_key)
-            options = container_options(skill, image, self.config.instance, chat_key, workspace)
-            return await DockerWorker.start(client, options, skill.name)
+            options = container_options(skill, image, self.config.instance, chat_key, workspace, egress)
+            worker = await DockerWorker.start(client, options, skill.name)
+            if egress is not None and self.proxy is not None:
+                # The proxy's log names clients by address; this one is (skill, chat).
+                address = await asyncio.to_thread(worker.address, egress[0])
+                self.proxy.clients[address] = (skill.name, chat_key)
+            return worker
 
         async with self.pool.lease((skill.name, chat_key), start_worker) as worker:
             return await worker.call(request, request_id, skill.limits.timeout_s)
+
+    def _egress_for(self, skill: SkillManifest) -> Egress | None:
+        if skill.permissions.network != "egress":
+            return None
+        if self.proxy is None or skill.name not in self.proxy.networks:
+            raise EgressError(f"the egress proxy is not running for {skill.name}")
+        return self.proxy.networks[skill.name], self.proxy.environment_for(skill.name)
 
     async def _ready(self) -> tuple[Any, str]:
         async with self._setup_lock:
@@ -91,6 +125,26 @@ class DockerSandbox:
                     self.config.worker_dir,
                 )
             return self._client, self._image
+
+    async def _proxy_ready(self) -> EgressProxy:
+        """The egress proxy, started on first need; a failure fails only the skills with egress."""
+        await self._ready()
+        async with self._proxy_lock:
+            if self.proxy is None:
+                self.proxy = await asyncio.to_thread(self._start_proxy)
+            return self.proxy
+
+    def _start_proxy(self) -> EgressProxy:
+        config = self.config
+        image = egress_image(self._client, config.base_image, config.egress_dir)
+        proxy = EgressProxy(config.instance, image, allowed(config.egress_allow), dict(config.egress_hosts))
+        try:
+            proxy.start(self._client, self.egress_skills)
+        except Exception:
+            proxy.close(self._client)
+            raise
+        logger.info("egress proxy started for %s", ", ".join(proxy.networks))
+        return proxy
 
     def _connect(self) -> Any:
         import docker

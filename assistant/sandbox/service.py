@@ -10,6 +10,7 @@ from assistant.sandbox.config import SandboxConfig
 from assistant.sandbox.errors import ArgumentsError, EngineUnavailableError
 from assistant.sandbox.image import ensure_worker_image
 from assistant.sandbox.manifest import SkillSet, load_skills
+from assistant.sandbox.proxy import egress_image
 from assistant.sandbox.runner import DockerSandbox, Sandbox
 from assistant.sandbox.tool import SkillTool, call_skill
 
@@ -45,15 +46,16 @@ async def run_skill(config: SandboxConfig, name: str, json_args: str, chat_key: 
     except json.JSONDecodeError:
         raise ArgumentsError("the arguments are not valid JSON") from None
     # Its own instance label, so this run never removes a running server's containers.
-    sandbox = DockerSandbox(replace(config, instance=f"{config.instance}-cli"))
+    sandbox = DockerSandbox(replace(config, instance=f"{config.instance}-cli"), [skill])
     try:
         return await call_skill(sandbox, skill, args, chat_key)
     finally:
         await sandbox.close()
 
 
-def build_image(config: SandboxConfig) -> str:
-    """The worker image's tag, building it through the engine first if missing. Blocking."""
+def build_images(config: SandboxConfig) -> list[str]:
+    """The worker's and the egress proxy's image tags, each built through the engine first if
+    missing. Blocking."""
     import docker
 
     try:
@@ -61,6 +63,7 @@ def build_image(config: SandboxConfig) -> str:
     except docker.errors.DockerException as exc:
         raise EngineUnavailableError(f"no Docker engine answered: {exc}") from exc
     try:
-        return ensure_worker_image(client, config.base_image, config.skills_dir, config.worker_dir)
+        worker = ensure_worker_image(client, config.base_image, config.skills_dir, config.worker_dir)
+        return [worker, egress_image(client, config.base_image, config.egress_dir)]
     finally:
         client.close()

@@ -24,10 +24,13 @@ from assistant.store.columns import utcnow
 logger = logging.getLogger(__name__)
 
 
-async def call_skill(sandbox: Sandbox, skill: SkillManifest, args: Any, chat_key: str) -> str:
-    """Validate `args` against the skill's schema (no container yet), then run it in `sandbox`."""
+async def call_skill(
+    sandbox: Sandbox, skill: SkillManifest, args: Any, chat_key: str, call_key: str = ""
+) -> str:
+    """Validate `args` against the skill's schema (no container yet), then run it in `sandbox`.
+    `call_key` reaches the skill, which keys what it creates by it (so a replayed call adds once)."""
     valid = validate_arguments(skill.parameters, args)
-    return await sandbox.run(skill, valid, chat_key)
+    return await sandbox.run(skill, valid, chat_key, call_key)
 
 
 def tool_error_message(skill: SkillManifest, exc: SandboxError) -> str:
@@ -44,13 +47,23 @@ def tool_error_message(skill: SkillManifest, exc: SandboxError) -> str:
 
 
 class SkillTool:
-    """One skill as a `Tool`; raises ToolError for bad arguments, failure or timeout."""
+    """One skill as a `Tool`; raises ToolError for bad arguments, failure or timeout.
+
+    Skill code is untrusted, so its output always is. It has an effect when it can reach the
+    network or write the chat's workspace."""
+
+    untrusted = True
 
     def __init__(self, skill: SkillManifest, sandbox: Sandbox) -> None:
         self.skill = skill
         self._sandbox = sandbox
         # The latest failure and when it happened, for the dashboard.
         self.last_error: tuple[datetime, str] | None = None
+
+    @property
+    def effect(self) -> bool:
+        permissions = self.skill.permissions
+        return permissions.network == "egress" or permissions.workspace == "chat"
 
     @property
     def name(self) -> str:
@@ -66,7 +79,7 @@ class SkillTool:
 
     async def call(self, args: Mapping[str, Any], ctx: ToolContext) -> str:
         try:
-            output = await call_skill(self._sandbox, self.skill, args, ctx.chat_key)
+            output = await call_skill(self._sandbox, self.skill, args, ctx.chat_key, ctx.call_key)
         except SandboxError as exc:
             if not isinstance(exc, ArgumentsError | SkillError):
                 logger.warning("skill %s in chat %s: %s", self.name, ctx.chat_key, exc)

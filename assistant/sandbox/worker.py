@@ -70,6 +70,11 @@ class DockerWorker:
             self._close()
             raise
 
+    def address(self, network: str) -> str:
+        """The container's address on `network`. Blocking."""
+        self._container.reload()
+        return str(self._container.attrs["NetworkSettings"]["Networks"][network]["IPAddress"])
+
     async def call(self, request: bytes, request_id: str, timeout_s: float) -> str:
         """The result of one request; raises SkillError, SkillTimeoutError or WorkerError."""
         return await asyncio.to_thread(self._call, request, request_id, timeout_s)

@@ -9,7 +9,6 @@ from typing import Any
 
 from assistant.agent.tools import ToolContext, ToolError
 from assistant.agent.traits import SEARCH
-from assistant.agent.untrusted import as_data
 from assistant.search.searxng import Found, SearchFailed, SearxngClient
 
 logger = logging.getLogger(__name__)
@@ -19,7 +18,7 @@ QUERY_CHARS = 400
 
 
 def render(found: Found) -> str:
-    """What the model reads: the results as JSON, between untrusted-content markers."""
+    """What the model reads: the results as JSON (the registry wraps them as untrusted data)."""
     body: dict[str, Any] = {
         "query": found.query,
         "results": [{"title": r.title, "url": r.url, "snippet": r.snippet} for r in found.results],
@@ -28,7 +27,7 @@ def render(found: Found) -> str:
         body["answers"] = found.answers
     if not found.results and not found.answers:
         body["note"] = "no results; try other words"
-    return as_data(NAME, json.dumps(body, ensure_ascii=False))
+    return json.dumps(body, ensure_ascii=False)
 
 
 class WebSearch:

@@ -16,6 +16,7 @@ from assistant.settings.values import (
     choice,
     flag,
     host_names,
+    names,
     non_empty,
     non_negative_int,
     path,
@@ -118,6 +119,12 @@ class Settings:
     )
     rate_limit_per_min: int = setting(positive_int, "a whole number of messages, at least 1", 20)
     reply_max_age_s: float = setting(positive_float, SECONDS, 86400.0)
+    # trust: approvals, the SMS owner's PIN, private destinations egress may reach
+    approval_timeout_s: float = setting(positive_float, SECONDS, 600.0)
+    sms_owner_pin: Secret | None = setting(secret, "a PIN of at least 4 characters, without spaces", None)
+    egress_allow: tuple[str, ...] = setting(
+        names, "comma-separated hosts, IP addresses or CIDRs such as nas.lan,192.168.1.0/24", ()
+    )
     # tools: web search, MCP servers, what one request offers
     search_url: str | None = setting(url, "the http:// URL of a SearXNG instance", None)
     search_results: int = setting(positive_int, COUNT, 5)

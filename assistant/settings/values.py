@@ -134,6 +134,11 @@ def host_names(raw: str) -> tuple[str, ...]:
     return names
 
 
+def names(raw: str) -> tuple[str, ...]:
+    """`nas.lan, 10.0.0.0/8` → the parts, lower-case (checked where they are used: sandbox/egress.py)."""
+    return tuple(part.strip().lower() for part in raw.split(",") if part.strip())
+
+
 def secret(raw: str) -> Secret:
     return Secret(non_empty(raw))
 

@@ -80,6 +80,28 @@ async def pending_chat_ids(store: Store) -> list[int]:
     return await store.read(lambda s: list(s.exec(query)))
 
 
+async def latest_from_person(store: Store, chat_id: int) -> Message | None:
+    """The chat's newest message from its person (not from a job), if any."""
+    query = (
+        select(Message)
+        .where(Message.chat_id == chat_id, Message.kind != "job")
+        .order_by(col(Message.id).desc())
+        .limit(1)
+    )
+    return await store.read(lambda s: s.exec(query).first())
+
+
+async def set_text(store: Store, message_id: int, text: str) -> None:
+    """Replace a message's stored text (access control removing an SMS owner's PIN)."""
+
+    def write(session: Session) -> None:
+        message = session.get(Message, message_id)
+        if message is not None:
+            message.text = text
+
+    await store.write(write)
+
+
 @dataclass(frozen=True)
 class Pending:
     chat: Chat

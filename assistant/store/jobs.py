@@ -18,9 +18,14 @@ Outcome = Literal["ok", "late", "missed", "failed", "retrying"]
 
 
 async def add(store: Store, job: Job) -> Job:
-    """Insert `job`; it comes back with its id."""
+    """Insert `job`; it comes back with its id. A job with the same `effect_key` already stored
+    (the same tool call, replayed) comes back instead, and nothing is inserted."""
 
     def insert(session: Session) -> Job:
+        if job.effect_key is not None:
+            existing = session.exec(select(Job).where(Job.effect_key == job.effect_key)).first()
+            if existing is not None:
+                return existing
         session.add(job)
         session.flush()
         return job
@@ -110,3 +115,20 @@ def claim(session: Session, job_id: int, due_at: datetime, **values: object) -> 
     )
     result = session.exec(query)
     return bool(result.rowcount == 1)
+
+
+async def approved_tools(store: Store, job_ids: Sequence[int]) -> list[frozenset[str]]:
+    """The tools each of the jobs was approved to use unattended (a missing job: none)."""
+    query = select(Job).where(col(Job.id).in_(job_ids))
+    found = {job.id: frozenset(job.approved_tools) for job in await store.read(lambda s: list(s.exec(query)))}
+    return [found.get(job_id, frozenset()) for job_id in job_ids]
+
+
+async def pause_chat(store: Store, chat_id: int) -> int:
+    """Pause every live job of the chat (it lost access); how many were paused."""
+    query = (
+        sa.update(Job)
+        .where(col(Job.chat_id) == chat_id, col(Job.cancelled_at).is_(None), col(Job.paused).is_(False))
+        .values(paused=True)
+    )
+    return await store.write(lambda s: int(s.exec(query).rowcount))

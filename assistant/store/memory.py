@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, delete, select
 
 from assistant.store import Store
@@ -29,10 +30,13 @@ async def facts(store: Store, chat_id: int) -> list[Fact]:
 
 
 async def add_fact(store: Store, fact: Fact) -> Fact:
-    """Store `fact`, or return the chat's existing fact with the same text."""
+    """Store `fact`, or return the chat's existing fact with the same text or the same effect key."""
 
     def add(session: Session) -> Fact:
-        query = select(Fact).where(Fact.chat_id == fact.chat_id, Fact.text == fact.text)
+        same = col(Fact.text) == fact.text
+        if fact.effect_key is not None:
+            same = sa.or_(same, col(Fact.effect_key) == fact.effect_key)
+        query = select(Fact).where(Fact.chat_id == fact.chat_id, same)
         existing = session.exec(query).first()
         if existing is not None:
             return existing

@@ -11,12 +11,14 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
 from assistant.store import Store
-from assistant.store.tables import Chat, Pairing, Reply
+from assistant.store.tables import Chat, Job, Pairing, Reply
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 CODE_LENGTH = 8
 CODE_VALID = timedelta(hours=1)
-MAX_PENDING = 3
+# Live requests per channel: strangers on one channel cannot crowd out those on another, and each
+# sender holds at most one (asking again gives the same code).
+MAX_PENDING_PER_CHANNEL = 10
 
 
 @dataclass(frozen=True)
@@ -49,16 +51,27 @@ async def approved(store: Store, addresses: Sequence[str]) -> bool:
 
 
 async def request(store: Store, chat_id: int, addresses: Sequence[str], now: datetime) -> Request:
-    """A stranger's code: the live one they have, a new one, or none when MAX_PENDING are live."""
+    """A stranger's code: the live one they have, a new one, or none when the chat's channel
+    already has MAX_PENDING_PER_CHANNEL live requests."""
     live = (col(Pairing.expires_at) > now, Pairing.status == "pending")
 
     def ask(session: Session) -> Request:
-        mine = select(Pairing).where(*live, col(Pairing.address).in_(addresses))
+        mine = select(Pairing).where(
+            *live,
+            sa.or_(col(Pairing.address).in_(addresses), col(Pairing.other_address).in_(addresses)),
+        )
         existing = session.exec(mine).first()
         if existing is not None:
             return Request(existing.code, new=False)
-        count = session.exec(select(func.count()).select_from(Pairing).where(*live)).one()
-        if count >= MAX_PENDING:
+        chat = session.get(Chat, chat_id)
+        channel = chat.channel if chat is not None else ""
+        same_channel = (
+            select(func.count())
+            .select_from(Pairing)
+            .join(Chat, col(Chat.id) == Pairing.chat_id)
+            .where(*live, Chat.channel == channel)
+        )
+        if session.exec(same_channel).one() >= MAX_PENDING_PER_CHANNEL:
             return Request(None, new=False)
         row = Pairing(
             chat_id=chat_id,
@@ -97,7 +110,8 @@ async def approve(store: Store, code: str, now: datetime, welcome: str | None = 
 
 
 async def revoke(store: Store, address: str, now: datetime) -> int:
-    """Revoke every approval or pending request for `address`; the number of rows changed."""
+    """Revoke every approval or pending request for `address`, and pause the jobs of their chats
+    (they would act for someone who no longer has access); the number of requests changed."""
     query = select(Pairing).where(
         col(Pairing.status).in_(("approved", "pending")),
         sa.or_(col(Pairing.address) == address, col(Pairing.other_address) == address),
@@ -107,6 +121,12 @@ async def revoke(store: Store, address: str, now: datetime) -> int:
         rows = list(session.exec(query))
         for row in rows:
             row.status, row.decided_at, row.code = "revoked", now, None
+        chat_ids = [row.chat_id for row in rows if row.chat_id is not None]
+        session.exec(
+            sa.update(Job)
+            .where(col(Job.chat_id).in_(chat_ids), col(Job.cancelled_at).is_(None))
+            .values(paused=True)
+        )
         return len(rows)
 
     return await store.write(take_back)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session, col, func, or_, select
 
 from assistant.store import Store
 from assistant.store.tables import Message, Run, Turn
@@ -123,3 +124,18 @@ def _recent(session: Session, limit: int) -> list[TurnSummary]:
 async def recent(store: Store, limit: int = 20) -> list[TurnSummary]:
     """The newest agent turns, newest first, each with how many team members it ran."""
     return await store.read(lambda s: _recent(s, limit))
+
+
+async def tokens_since(store: Store, chat_id: int, since: datetime) -> int:
+    """Model tokens the chat's turns and their team members spent since `since`."""
+    turns = select(func.coalesce(func.sum(Turn.prompt_tokens + Turn.eval_tokens), 0)).where(
+        Turn.chat_id == chat_id, col(Turn.started_at) >= since
+    )
+    members = select(func.coalesce(func.sum(Run.prompt_tokens + Run.eval_tokens), 0)).where(
+        Run.chat_id == chat_id, col(Run.depth) > 0, col(Run.started_at) >= since
+    )
+
+    def total(session: Session) -> int:
+        return int(session.exec(turns).one()) + int(session.exec(members).one())
+
+    return await store.read(total)

@@ -1,5 +1,5 @@
 """Every table Hearth keeps, in one place: chats, the inbox and outbox, turns, jobs, memory, pairing, runs,
-media files."""
+media files, approvals."""
 
 from __future__ import annotations
 
@@ -93,6 +93,8 @@ class Job(SQLModel, table=True):
     fires again. `cancelled_at` marks a soft delete; cancelled rows stay for the record.
     """
 
+    __table_args__ = (sa.Index("ux_job_effect_key", "effect_key", unique=True),)
+
     id: int | None = Field(default=None, primary_key=True)
     chat_id: int = Field(foreign_key="chat.id", index=True)
     kind: str = Field(max_length=16)
@@ -114,6 +116,10 @@ class Job(SQLModel, table=True):
     cancelled_at: datetime | None = instant(nullable=True)
     created_by: str = Field(default="", max_length=255)
     created_at: datetime = instant()
+    # The tool call that made it (`m17:2`): a replayed turn finds the job instead of adding another.
+    effect_key: str | None = Field(default=None, max_length=255)
+    # Tools with an effect the person approved this job to use in its unattended runs.
+    approved_tools: list[str] = Field(default_factory=list, sa_column=sa.Column(sa.JSON, nullable=False))
 
     @property
     def active(self) -> bool:
@@ -124,12 +130,15 @@ class Job(SQLModel, table=True):
 class Fact(SQLModel, table=True):
     """Something the assistant was asked to remember in one chat; `vector` is its embedding, if any."""
 
+    __table_args__ = (sa.Index("ux_fact_effect_key", "effect_key", unique=True),)
+
     id: int | None = Field(default=None, primary_key=True)
     chat_id: int = Field(foreign_key="chat.id", index=True)
     text: str = Field(max_length=FACT_MAX_CHARS)
     vector: list[float] | None = Field(default=None, sa_column=sa.Column(sa.JSON, nullable=True))
     vector_model: str | None = Field(default=None, max_length=128)
     created_at: datetime = instant()
+    effect_key: str | None = Field(default=None, max_length=255)
 
 
 class ChatSummary(SQLModel, table=True):
@@ -224,3 +233,33 @@ class MediaFile(SQLModel, table=True):
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=sa.Column(UTCDateTime(), nullable=False, index=True)
     )
+
+
+class Approval(SQLModel, table=True):
+    """One tool call held back until the person answers: `pending`, then `approved` (running),
+    `done` or `failed`; or `denied`, or `expired` when nobody answered in time.
+
+    `call_key` is the held-back call's own key (`m17:2`), so a replayed turn asks once, and the
+    approved call keys its effect by it. `code` is what the person types: `/yes CODE`.
+    """
+
+    __table_args__ = (
+        sa.Index("ix_approval_status_expires", "status", "expires_at"),
+        sa.Index("ux_approval_call_key", "call_key", unique=True),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=16, index=True)
+    chat_id: int = Field(foreign_key="chat.id", index=True)
+    call_key: str = Field(max_length=255)
+    tool: str = Field(max_length=128)
+    arguments: dict[str, Any] = Field(default_factory=dict, sa_column=sa.Column(sa.JSON, nullable=False))
+    reason: str = ""
+    role: str = Field(default="member", max_length=16)
+    requested_by: str = Field(default="", max_length=255)
+    status: str = Field(default="pending", max_length=16)
+    requested_at: datetime = instant()
+    expires_at: datetime = instant()
+    decided_at: datetime | None = instant(nullable=True)
+    decided_by: str | None = Field(default=None, max_length=255)
+    outcome: str | None = None

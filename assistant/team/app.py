@@ -10,7 +10,7 @@ from aiohttp import web
 
 from assistant.agent.model import Model, OllamaModel
 from assistant.agent.tools import ToolRegistry
-from assistant.keys import CLOCK, MODEL, SENDER, SETTINGS, STORE, TOOLS
+from assistant.keys import CLOCK, GUARD, MODEL, SENDER, SETTINGS, STORE, TOOLS
 from assistant.pipeline import TurnEnd
 from assistant.settings import Settings
 from assistant.store import Store, runs
@@ -86,7 +86,9 @@ async def team_ctx(app: web.Application) -> AsyncIterator[None]:
         app[SENDER].wake()
 
     models = OllamaModels(app[MODEL])
-    swarm = Swarm(store, app[TOOLS], book.roles, models, limits(settings), notify, delegate.nested)
+    swarm = Swarm(
+        store, app[TOOLS], book.roles, models, limits(settings), notify, delegate.nested, app[GUARD]
+    )
     for warning in missing_tools(swarm, app[TOOLS]):
         logger.warning(warning)
     if settings.swarm_max_depth >= 1 and book.roles:

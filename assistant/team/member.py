@@ -10,7 +10,7 @@ from typing import Any
 from assistant.agent import prompt
 from assistant.agent.model import Model, ModelReply
 from assistant.agent.tools import ToolRegistry
-from assistant.agent.turn import Agent, TurnInput
+from assistant.agent.turn import Agent, Guard, TurnInput
 from assistant.types import ToolCall
 
 
@@ -71,13 +71,21 @@ class MemberAgent(Agent):
     """The agent loop with the role's instructions as its persona and the task as the only message."""
 
     def __init__(
-        self, model: Model, tools: ToolRegistry, *, instructions: str, num_ctx: int, max_steps: int
+        self,
+        model: Model,
+        tools: ToolRegistry,
+        *,
+        instructions: str,
+        num_ctx: int,
+        max_steps: int,
+        guard: Guard | None = None,
     ) -> None:
-        super().__init__(model, tools, num_ctx=num_ctx, max_steps=max_steps, use_tools=len(tools) > 0)
+        use_tools = len(tools) > 0
+        super().__init__(model, tools, num_ctx=num_ctx, max_steps=max_steps, use_tools=use_tools, guard=guard)
         self.instructions = instructions
 
     def _prompt(self, data: TurnInput, now: datetime) -> list[dict[str, Any]]:
-        specs = self.tools.specs() if self.use_tools else []
         local_now = now.astimezone(data.context.timezone)
+        specs = self.offered(data.context, data.new)
         inputs = prompt.PromptInput(specs, [], data.new, local_now, self.num_ctx, persona=self.instructions)
         return prompt.build(inputs)

@@ -6,12 +6,12 @@ import asyncio
 import itertools
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol
 
 from assistant.agent.model import Model
 from assistant.agent.tools import Tool, ToolContext, ToolRegistry
-from assistant.agent.turn import TurnInput
+from assistant.agent.turn import Guard, TurnInput
 from assistant.errors import ModelMissing, ModelUnavailable
 from assistant.store import Store, runs
 from assistant.store.columns import utcnow
@@ -47,6 +47,8 @@ class Outcome:
     status: Status
     answer: str = ""
     error: str = ""
+    # The member read untrusted content, so its answer may carry someone else's words.
+    untrusted: bool = False
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,7 @@ class Swarm:
     limits: Limits
     notify: Notify
     delegate_factory: Callable[[Swarm, int, int], Tool] | None = None
+    guard: Guard | None = None
     teams: dict[int, TeamState] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=itertools.count)
 
@@ -120,7 +123,9 @@ class Swarm:
         progress = asyncio.create_task(self._progress(ctx.chat_id, len(work))) if depth == 0 else None
         try:
             async with asyncio.TaskGroup() as group:
-                tasks = [group.create_task(self._member(a, call)) for a in work]
+                tasks = [
+                    group.create_task(self._member(a, _member_call(call, n))) for n, a in enumerate(work)
+                ]
             return [task.result() for task in tasks]
         finally:
             del self.teams[team_id]
@@ -200,7 +205,15 @@ class Swarm:
             instructions=role.instructions,
             num_ctx=self.limits.num_ctx,
             max_steps=role.max_steps,
+            guard=self.guard,
         )
+
+
+def _member_call(call: Call, number: int) -> Call:
+    """The call as one member sees it: its own turn key (for its effects) and nobody to ask."""
+    ctx = call.ctx
+    trust = replace(ctx.trust, may_ask=False)
+    return replace(call, ctx=replace(ctx, trust=trust, turn_key=f"{ctx.call_key}/{number}", call_key=""))
 
 
 def _ending(outcome: Outcome, usage: Usage, elapsed_s: float) -> dict[str, Any]:
@@ -243,4 +256,4 @@ async def _attempt(
     except Exception:
         logger.exception("team member %s failed", name)
         return Outcome(name, task, "failed", error=FAILED)
-    return Outcome(name, task, "done", answer=result.text)
+    return Outcome(name, task, "done", answer=result.text, untrusted=result.untrusted)

@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from assistant.agent.tools import RESULT_LIMIT_CHARS, ToolContext, ToolError
+from assistant.agent.tools import RESULT_LIMIT_CHARS, Result, ToolContext, ToolError
 from assistant.team.roles import Role
 from assistant.team.service import Assignment, Outcome, Swarm
 
@@ -74,6 +74,9 @@ class Delegate:
     """The tool, bound to the depth it runs at: the lead's is depth 0, its members' depth 1, and so on."""
 
     name = NAME
+    effect = True
+    # Whether an answer is untrusted depends on what its members read; each call says so.
+    untrusted = False
 
     def __init__(self, swarm: Swarm, depth: int = 0, parent_id: int | None = None) -> None:
         self.swarm = swarm
@@ -82,11 +85,12 @@ class Delegate:
         self.description = describe(swarm.roles)
         self.parameters: Mapping[str, Any] = schema(swarm.roles, swarm.limits.max_tasks)
 
-    async def call(self, args: Mapping[str, Any], ctx: ToolContext) -> str:
+    async def call(self, args: Mapping[str, Any], ctx: ToolContext) -> Result:
         if self.depth >= self.swarm.limits.max_depth:
             raise ToolError("helpers at this level cannot hand work on; do it yourself")
         work = parse_tasks(args, self.swarm.roles, self.swarm.limits.max_tasks)
-        return render(await self.swarm.run_team(work, ctx, self.depth, self.parent_id))
+        outcomes = await self.swarm.run_team(work, ctx, self.depth, self.parent_id)
+        return Result(render(outcomes), untrusted=any(outcome.untrusted for outcome in outcomes))
 
 
 def nested(swarm: Swarm, depth: int, parent_id: int) -> Delegate:

@@ -35,6 +35,18 @@ def required(args: dict[str, Any], key: str) -> Any:
     return args[key]
 
 
+def add(path: Path, notes: list[dict[str, Any]], text: str, call_key: str) -> str:
+    """Save a note once per tool call: a replayed call finds the note it saved before."""
+    for note in notes:
+        if call_key and note.get("key") == call_key:
+            return f"Saved note {note['id']}."
+    note_id = max((n["id"] for n in notes), default=0) + 1
+    added_at = datetime.now(UTC).isoformat(timespec="seconds")
+    notes.append({"id": note_id, "text": text, "added_at": added_at, "key": call_key})
+    save(path, notes)
+    return f"Saved note {note_id}."
+
+
 def run(args: dict[str, Any], ctx: dict[str, Any]) -> str:
     """Add, list, search or delete a note; raises when the workspace or a field is missing."""
     if not ctx.get("workspace"):
@@ -48,11 +60,7 @@ def run(args: dict[str, Any], ctx: dict[str, Any]) -> str:
         query = str(required(args, "query")).casefold()
         return show([n for n in notes if query in n["text"].casefold()], "No note matches.")
     if action == "add":
-        note_id = max((n["id"] for n in notes), default=0) + 1
-        added_at = datetime.now(UTC).isoformat(timespec="seconds")
-        notes.append({"id": note_id, "text": required(args, "text"), "added_at": added_at})
-        save(path, notes)
-        return f"Saved note {note_id}."
+        return add(path, notes, required(args, "text"), ctx.get("call_key") or "")
     note_id = required(args, "id")
     kept = [n for n in notes if n["id"] != note_id]
     if len(kept) == len(notes):

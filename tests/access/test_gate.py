@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from assistant.access.gate import first_of_runs, over_limit, sender_addresses
+from assistant.access.gate import first_of_runs, over_limit
+from assistant.access.roles import sender_addresses
 from assistant.app import create_app
 from assistant.keys import ROUTER, STORE
 from assistant.settings import Settings
 from assistant.store import inbox
+from assistant.store.pairing import MAX_PENDING_PER_CHANNEL
 from assistant.store.tables import Chat, Message
 from assistant.types import Address, Inbound
 from tests.channels.webhooks import OWNER_WA, post_whatsapp, until, wa_body, wa_message, whatsapp_settings
@@ -98,8 +101,13 @@ async def say(client: AppClient, text: str, *, wa_id: str = OWNER_WA, user_id: s
 
 
 async def test_pairing_lets_a_stranger_in_only_once_the_owner_approves(
-    aiohttp_client: MakeClient, settings: Settings, graph: GraphFake, fake: FakeOllama
+    aiohttp_client: MakeClient,
+    settings: Settings,
+    graph: GraphFake,
+    fake: FakeOllama,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     client = await start(aiohttp_client, settings, graph)
     await say(client, "hi")
     await until(lambda: to(graph, "US.1") == ["echo: hi"])
@@ -122,6 +130,9 @@ async def test_pairing_lets_a_stranger_in_only_once_the_owner_approves(
     await until(lambda: "echo: now?" in to(graph, "DE.77001122"))
     for hidden in ("my secret plan", "still me", code[1]):
         assert hidden not in seen_by_model(fake)
+    assert code[1] not in caplog.text
+    # The owners include an sms: address, whose caller id could be spoofed: said once at start.
+    assert "HEARTH_OWNERS names sms:+15551230000: an SMS sender's number can be spoofed" in caplog.text
 
     await say(client, "/approve ABCDEFGH", **STRANGER)
     await until(lambda: to(graph, "DE.77001122")[-1] == "Only my owner can do that.")
@@ -132,15 +143,17 @@ async def test_pairing_lets_a_stranger_in_only_once_the_owner_approves(
     assert "hello again" not in seen_by_model(fake)
 
 
-async def test_at_most_three_codes_are_pending(
+async def test_codes_pending_on_a_channel_are_capped_and_one_per_sender(
     aiohttp_client: MakeClient, settings: Settings, graph: GraphFake
 ) -> None:
     client = await start(aiohttp_client, settings, graph)
-    for n in range(4):
-        await say(client, "hello", wa_id=f"4917000000{n}", user_id=f"DE.{n}")
-    await until(lambda: len(graph.sent) >= 3)
+    strangers = MAX_PENDING_PER_CHANNEL + 1
+    for n in range(strangers):
+        await say(client, "hello", wa_id=f"49170000{n:02}", user_id=f"DE.{n}")
+    await say(client, "hello again", wa_id="4917000000", user_id="DE.0")
+    await until(lambda: len(graph.sent) >= MAX_PENDING_PER_CHANNEL)
     await asyncio.sleep(0.3)
-    assert [len(to(graph, f"DE.{n}")) for n in range(4)] == [1, 1, 1, 0]
+    assert [len(to(graph, f"DE.{n}")) for n in range(strangers)] == [1] * MAX_PENDING_PER_CHANNEL + [0]
 
 
 async def test_ignore_mode_answers_strangers_nothing(

@@ -101,7 +101,7 @@ async def test_more_tools_names_the_rest_and_brings_one_in() -> None:
     assert "notes" in more["function"]["parameters"]["properties"]["kind"]["enum"]
     assert "notes (" in more["function"]["description"]
     assert "notes" not in names(specs)
-    answer = json.loads(await tools.get(MORE_TOOLS).call({"kind": "notes"}, context()))  # type: ignore[union-attr]
+    answer = json.loads(str(await tools.get(MORE_TOOLS).call({"kind": "notes"}, context())))  # type: ignore[union-attr]
     assert answer == {"now_available": ["notes"]}
     assert "notes" in names(offer.specs(tools, 1))
     with pytest.raises(ToolError, match="unknown kind"):
@@ -155,6 +155,6 @@ async def test_a_tool_asked_for_by_name_comes_first_in_a_big_kind() -> None:
     tools, offer = registry(*huge)
     specs = names(offer.specs(tools, 1, ["please write this to the files server"]))
     assert "files__write" in specs
-    answer = json.loads(await tools.get(MORE_TOOLS).call({"kind": "files__stat"}, context(2)))  # type: ignore[union-attr]
+    answer = json.loads(str(await tools.get(MORE_TOOLS).call({"kind": "files__stat"}, context(2))))  # type: ignore[union-attr]
     assert "files__stat" in answer["now_available"]
     assert "files__stat" in names(offer.specs(tools, 2))

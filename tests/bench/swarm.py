@@ -43,7 +43,7 @@ def limits(concurrency: int) -> Limits:
 async def one_call(swarm: Swarm, ctx: ToolContext) -> float:
     args = {"tasks": [{"role": "writer", "task": f"part {n}"} for n in range(TASKS)]}
     begun = time.perf_counter()
-    result = json.loads(await Delegate(swarm).call(args, ctx))
+    result = json.loads((await Delegate(swarm).call(args, ctx)).text)
     wall_s = time.perf_counter() - begun
     assert all(entry["status"] == "done" for entry in result["results"]), result
     return wall_s

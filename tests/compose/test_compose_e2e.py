@@ -15,6 +15,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from assistant.access.content import as_data
 from tests.compose.stack import Stack, docker
 
 pytestmark = [
@@ -43,6 +44,10 @@ def stack() -> Iterator[Stack]:
         stack.compose("down", "-v", "--remove-orphans")
 
 
+# The fake model repeats the skill's output, which reaches it wrapped as untrusted data.
+FORTY_TWO = "tool said: " + as_data("42\n", "tool python")
+
+
 def replies(view: dict[str, object]) -> list[str]:
     return [str(r["text"]) for r in view["replies"]]  # type: ignore[attr-defined]
 
@@ -56,7 +61,7 @@ def test_hearth_runs_as_its_own_user(stack: Stack) -> None:
 def test_python_skill_runs_in_a_container_hearth_started(stack: Stack) -> None:
     view = stack.ask(CHAT, 'call:python {"code": "print(6*7)"}')
     assert view["status"] == "handled", view
-    assert replies(view) == ["tool said: 42"]
+    assert replies(view) == [FORTY_TWO]
     workers = stack.containers("org.hearth.sandbox=hearth", "org.hearth.skill=python")
     assert workers, "no skill container was started"
     for worker in workers:
@@ -107,7 +112,7 @@ def test_restart_keeps_messages_and_workspaces(stack: Stack) -> None:
     status, transcript = stack.request("GET", f"/v1/chats/{CHAT}/messages")
     assert status == 200, transcript
     texts = [m["text"] for m in transcript["messages"]]
-    assert "tool said: 42" in texts
+    assert FORTY_TWO in texts
     listed = stack.ask(CHAT, 'call:notes {"action": "list"}')
     assert "buy oat milk" in replies(listed)[0]
 
@@ -122,7 +127,7 @@ def test_backup_and_restore_as_the_readme_says(stack: Stack) -> None:
     stack.wait_healthy()
     _, transcript = stack.request("GET", f"/v1/chats/{CHAT}/messages")
     texts = [m["text"] for m in transcript["messages"]]
-    assert "tool said: 42" in texts
+    assert FORTY_TWO in texts
     assert "said after the backup" not in texts
     # The restored workspace is still writable by the skill's own user.
     added = replies(stack.ask(CHAT, 'call:notes {"action": "add", "text": "after restore"}'))
@@ -135,6 +140,8 @@ def test_down_removes_containers_and_volumes(stack: Stack) -> None:
     stack.compose("down", "-v", "--remove-orphans")
     assert stack.containers(f"com.docker.compose.project={stack.project}") == []
     assert stack.containers("org.hearth.sandbox=hearth") == []
+    assert stack.containers("org.hearth.egress=hearth") == []
+    assert docker("network", "ls", "-q", "--filter", "label=org.hearth.egress=hearth").split() == []
     volumes = docker("volume", "ls", "-q", "--filter", f"label=com.docker.compose.project={stack.project}")
     assert volumes.split() == []
 

@@ -35,6 +35,28 @@ class Media:
     filename: str = ""
 
 
+# Reply buttons, as Meta documents them: at most 3, titles of 20 characters, ids of 256, body 1024.
+BUTTONS_MAX, TITLE_LIMIT, BUTTON_ID_LIMIT, BODY_LIMIT = 3, 20, 256, 1024
+
+
+def buttons_valid(interactive: Any) -> bool:
+    """Whether an `interactive` object of type `button` is one the Cloud API accepts."""
+    if not isinstance(interactive, dict) or interactive.get("type") != "button":
+        return False
+    body = interactive.get("body", {}).get("text", "")
+    buttons = interactive.get("action", {}).get("buttons", [])
+    replies = [b.get("reply", {}) for b in buttons if b.get("type") == "reply"]
+    titles = [str(r.get("title", "")) for r in replies]
+    ids = [str(r.get("id", "")) for r in replies]
+    return (
+        0 < len(body) <= BODY_LIMIT
+        and 0 < len(replies) == len(buttons) <= BUTTONS_MAX
+        and all(0 < len(t) <= TITLE_LIMIT for t in titles)
+        and len(set(titles)) == len(titles)
+        and all(0 < len(i) <= BUTTON_ID_LIMIT and i == i.strip() for i in ids)
+    )
+
+
 class GraphFake(FakeServer):
     """Answers `POST /{version}/{phone_number_id}/messages` like the Cloud API.
 
@@ -160,7 +182,8 @@ class GraphFake(FakeServer):
     def _accept(self, body: dict[str, Any], match: Any) -> web.Response:
         target = body.get("to") or body.get("recipient")
         text = body.get("text", {}).get("body", "") if body.get("type") == "text" else ""
-        if not target or len(text) > TEXT_LIMIT or not self._media_ok(body):
+        bad_buttons = body.get("type") == "interactive" and not buttons_valid(body.get("interactive"))
+        if not target or len(text) > TEXT_LIMIT or not self._media_ok(body) or bad_buttons:
             return self.error_response(Failure(400, 100, "Invalid parameter"))
         wamid = f"wamid.FAKE{next(self._ids):08d}"
         self.sent.append({**body, "id": wamid, **match})

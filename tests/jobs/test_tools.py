@@ -29,7 +29,7 @@ async def h(tmp_path: Path) -> AsyncIterator[Harness]:
 async def call(h: Harness, name: str, args: dict[str, Any], chat_id: int, tz: str = "Europe/Berlin") -> Any:
     registry = ToolRegistry(tools(h.service, 3600))
     ctx = ToolContext(chat_id, "api:ann", ZoneInfo(tz), NOW_AT)
-    return json.loads(await registry.run(name, args, ctx))
+    return json.loads((await registry.run(name, args, ctx)).text)
 
 
 async def test_schedule_reminder_answers_with_the_stored_job(h: Harness) -> None:

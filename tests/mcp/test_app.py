@@ -33,7 +33,7 @@ def assistant(body: dict[str, Any]) -> Step:
     last = messages[-1]
     if last["role"] == "tool" and last.get("tool_name") != "more_tools":
         content = last["content"]
-        inner = content.split("\n")[2:-1] if "<<untrusted" in content else [content]
+        inner = content.split("\n")[1:-1] if content.startswith("<untrusted") else [content]
         return Step(content="The tool said: " + " ".join(inner))
     question = next(m["content"] for m in reversed(messages) if m["role"] == "user")
     for word, (name, arguments) in ASKS.items():
@@ -98,9 +98,9 @@ async def test_a_servers_words_reach_the_model_as_data(
     await tools_listed(client, "remote__inject")
     await ask(client, "What's the weather?")
     tool_message = fake.chat_requests[-1]["messages"][-1]["content"]
-    assert "<<untrusted source=mcp:remote/inject>>" in tool_message
+    assert tool_message.startswith('<untrusted source="tool remote__inject">\n')
     assert "\u202e" not in tool_message
-    assert tool_message.count("<</untrusted>>") == 1
+    assert tool_message.count("</untrusted>") == 1
 
 
 @pytest.mark.docker

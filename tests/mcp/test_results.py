@@ -38,9 +38,8 @@ def test_structured_content_stands_in_for_missing_blocks() -> None:
     assert result_text(mcp_types.CallToolResult(content=[])) == "(no content)"
 
 
-def test_a_flood_is_cut_and_fenced() -> None:
+def test_a_flood_is_cut() -> None:
     result = mcp_types.CallToolResult(content=[mcp_types.TextContent(type="text", text="x" * 50_000)])
     text = render("mcp:kit/flood", result)
     assert len(text) < 6_300
-    assert "[… cut: 44000 more characters]" in text
-    assert text.splitlines()[1] == "<<untrusted source=mcp:kit/flood>>"
+    assert text.endswith("\n[… cut: 44000 more characters]")

@@ -1,25 +1,17 @@
-"""`hearth voice` against the fake speech server, and the Caddyfile that makes media links public."""
+"""`hearth voice` against the fake speech server."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import dataclasses
-import json
-import os
-import shutil
-import subprocess
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
 from assistant.media.cli import voice
 from assistant.settings import Settings
 from tests.fakes.speech import STT_MODEL, TTS_MODEL, SpeechFake
-
-CADDYFILE = Path(__file__).resolve().parents[2] / "deploy" / "Caddyfile"
-CADDY = shutil.which("caddy")
 
 
 @pytest.fixture
@@ -47,19 +39,3 @@ async def test_voice_says_when_the_server_is_down(
     configured = dataclasses.replace(settings, transcribe_url=url)
     assert await asyncio.to_thread(voice, configured, argparse.Namespace()) == 1
     assert "is the speech server running?" in capsys.readouterr().out
-
-
-@pytest.mark.skipif(CADDY is None, reason="caddy is not installed")
-def test_the_caddyfile_forwards_only_webhooks_and_media() -> None:
-    env = {**os.environ, "HEARTH_DOMAIN": "hearth.example.org"}
-    done = subprocess.run(
-        [str(CADDY), "adapt", "--config", str(CADDYFILE), "--adapter", "caddyfile"],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=True,
-    )
-    text = json.dumps(json.loads(done.stdout))
-    assert '"path": ["/webhooks/*", "/media/*"]' in text
-    assert '"status_code": 404' in text
-    assert '"host": ["hearth.example.org"]' in text

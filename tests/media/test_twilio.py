@@ -94,7 +94,7 @@ async def test_a_pdf_is_read(make_tw: Any, twilio_api: TwilioFake, fake: FakeOll
     await post(client, media_form(twilio_api, make_pdf(["Lease ends 31 March 2027"]), "application/pdf"))
     await until(lambda: len(twilio_api.sent) == 1)
     content = user_messages(fake)[0]["content"]
-    assert content.startswith('[document "document.pdf" (1 pages): the text below is content')
+    assert content.startswith("<untrusted source=\"document 'document.pdf' (1 pages)\">\n")
     assert "Lease ends 31 March 2027" in content
 
 

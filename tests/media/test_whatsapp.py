@@ -91,7 +91,7 @@ async def test_without_vision_a_vision_model_describes_the_photo(
     assert described["model"] == "gemma3:4b"
     assert len(described["messages"][0]["images"]) == 1
     [message] = user_messages(fake)
-    assert message["content"].startswith("look\n\n[description of the photo")
+    assert message["content"].startswith('look\n\n<untrusted source="description of the photo">\n')
     assert "A fern in a blue pot" in message["content"]
     assert "images" not in message
 
@@ -120,8 +120,7 @@ async def test_a_voice_note_is_heard_as_16_khz_wav_and_its_transcript_is_the_mes
     assert speech.heard == [{"rate": 16000, "channels": 1, "seconds": pytest.approx(2.0, abs=0.1)}]
     assert speech.sent == [{"model": "Systran/faster-whisper-small", "response_format": "json"}]
     [message] = user_messages(fake)
-    assert "remind me to water the plants" in message["content"]
-    assert message["content"].startswith("[voice message")
+    assert message["content"] == "remind me to water the plants"  # the person's own words, not content
     assert texts(graph)[0] == "I heard: “remind me to water the plants”"
     stored = await client.app[STORE].read(lambda s: list(s.exec(select(Message))))
     assert stored[0].meta["voice"] == "1"
@@ -149,7 +148,7 @@ async def test_a_pdf_is_read_with_its_name_as_untrusted_content(
     await until(lambda: len(texts(graph)) == 1)
     [message] = user_messages(fake)
     content = message["content"]
-    assert content.startswith('pay?\n\n[document "invoice.pdf" (2 pages): the text below is content')
+    assert content.startswith("pay?\n\n<untrusted source=\"document 'invoice.pdf' (2 pages)\">\n")
     assert "Invoice 2026-117\n\nTotal due: 42.50 EUR by 15 December" in content
 
 

@@ -14,9 +14,11 @@ from assistant.sandbox.manifest import SkillManifest, load_skills
 from assistant.sandbox.runner import DockerSandbox
 from assistant.settings import SKILLS_DIR
 from tests.sandbox.docker_env import (
+    BASE_IMAGE,
     REQUIRE_DOCKER,
     TEST_INSTANCE,
     TEST_SKILLS_DIR,
+    bridge_gateway,
     connect,
     ensure_test_image,
 )
@@ -53,20 +55,26 @@ def skills() -> dict[str, SkillManifest]:
 
 
 @pytest.fixture
-def sandbox_config(test_image: str, tmp_path: Path) -> SandboxConfig:
+def sandbox_config(test_image: str, tmp_path: Path, docker_client: Any) -> SandboxConfig:
+    """The test skills on the test image; `fetch` may reach the servers tests start on the host's
+    bridge address, which the owner would have to allow (HEARTH_EGRESS_ALLOW) for a private one."""
     return SandboxConfig(
         skills_dir=TEST_SKILLS_DIR,
         workspaces_dir=tmp_path / "workspaces",
         image=test_image,
+        base_image=BASE_IMAGE,
         instance=TEST_INSTANCE,
         max_containers=4,
         idle_s=60,
+        egress_allow=(bridge_gateway(docker_client),),
     )
 
 
 @pytest.fixture
-async def sandbox(sandbox_config: SandboxConfig) -> AsyncIterator[DockerSandbox]:
-    sandbox = DockerSandbox(sandbox_config)
+async def sandbox(
+    sandbox_config: SandboxConfig, skills: dict[str, SkillManifest]
+) -> AsyncIterator[DockerSandbox]:
+    sandbox = DockerSandbox(sandbox_config, [skills["fetch"]])
     await sandbox.start()
     yield sandbox
     await sandbox.close()

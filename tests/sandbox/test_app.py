@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from typing import Any
 
 import pytest
 
+from assistant.access.content import as_data, unwrapped
 from assistant.settings import SKILLS_DIR
 from tests.api import send, wait_handled
 from tests.conftest import MakeClient
@@ -28,7 +30,8 @@ async def test_the_agent_runs_the_python_skill_in_a_container(
     assert view["replies"][0]["text"] == "The sum is 45."
     tools = [t["function"]["name"] for t in fake.chat_requests[0]["tools"]]
     assert "python" in tools  # the skill the person's request needs is offered
-    assert fake.chat_requests[1]["messages"][-1]["content"].strip() == "45"
+    # Skill output is untrusted: it reaches the model cleaned and wrapped as data.
+    assert fake.chat_requests[1]["messages"][-1]["content"] == as_data("45\n", "tool python")
 
 
 @pytest.mark.timeout(120)
@@ -37,10 +40,17 @@ async def test_healthz_answers_while_hostile_skills_run(
 ) -> None:
     client = await make_client(skills_dir=TEST_SKILLS_DIR, worker_image=test_image)
     attacks = ["spin", "fork_bomb", "memory", "flood"]
-    for n, attack in enumerate(attacks):
-        call = {"name": "hostile", "arguments": {"attack": attack}}
-        fake.push(Step(tool_calls=[call]), Step(content=f"done {n}"))
-    message_ids = [await send(client, f"h{n}", "attack") for n in range(len(attacks))]
+
+    def attacker(body: dict[str, Any]) -> Step:
+        # Each chat's turn asks for its own attack, then answers: chats run at the same time.
+        last, asked = body["messages"][-1], [m for m in body["messages"] if m["role"] == "user"][-1]
+        n = int(asked["content"].removeprefix("attack "))
+        if last["role"] == "tool":
+            return Step(content=f"done {n}")
+        return Step(tool_calls=[{"name": "hostile", "arguments": {"attack": attacks[n]}}])
+
+    fake.responder = attacker
+    message_ids = [await send(client, f"h{n}", f"attack {n}") for n in range(len(attacks))]
     slowest_s = 0.0
     while fake.in_flight or len(fake.chat_requests) < 2 * len(attacks):
         began = time.perf_counter()
@@ -51,7 +61,7 @@ async def test_healthz_answers_while_hostile_skills_run(
     assert sorted(v["replies"][0]["text"] for v in views) == [f"done {n}" for n in range(len(attacks))]
     results = [r["messages"][-1] for r in fake.chat_requests if r["messages"][-1]["role"] == "tool"]
     assert len(results) == len(attacks)
-    assert all("error" in json.loads(r["content"]) for r in results)
+    assert all("error" in json.loads(unwrapped(r["content"])) for r in results)
     assert slowest_s < 1.0
     fake.push(Step(tool_calls=[{"name": "hostile", "arguments": {"attack": "ping"}}]), Step(content="ok"))
     view = await wait_handled(client, await send(client, "h0", "again"), wait_s=60)

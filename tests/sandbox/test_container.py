@@ -37,9 +37,21 @@ def test_the_hardening_is_always_there() -> None:
     assert "privileged" not in options
 
 
-@pytest.mark.parametrize(("network", "mode"), [("none", "none"), ("egress", "bridge")])
-def test_network_only_when_granted(network: str, mode: str) -> None:
-    assert container_options(skill(network), "i", "h", "c", None)["network_mode"] == mode
+def test_no_network_unless_granted() -> None:
+    options = container_options(skill(), "i", "h", "c", None, ("skills-net", {"HTTP_PROXY": "x"}))
+    assert options["network_mode"] == "none"
+    assert "network" not in options
+    assert "HTTP_PROXY" not in options["environment"]
+
+
+def test_egress_is_only_ever_through_the_proxy() -> None:
+    proxy = {"HTTP_PROXY": "http://172.30.0.2:3128", "HTTPS_PROXY": "http://172.30.0.2:3128"}
+    options = container_options(skill("egress"), "i", "h", "c", None, ("hearth-x-demo", proxy))
+    assert "network_mode" not in options
+    assert options["network"] == "hearth-x-demo"
+    assert options["environment"]["HTTPS_PROXY"] == "http://172.30.0.2:3128"
+    with pytest.raises(ValueError, match="needs the egress proxy"):
+        container_options(skill("egress"), "i", "h", "c", None)
 
 
 def test_only_the_chats_workspace_is_mounted(tmp_path: Path) -> None:

@@ -23,13 +23,14 @@ def frame(stream: int, payload: bytes) -> bytes:
 
 
 def test_a_request_is_one_json_line() -> None:
-    line = encode_request("r1", "notes", {"action": "list", "text": "ünï\n"})
+    line = encode_request("r1", "notes", {"action": "list", "text": "ünï\n"}, "m7:0")
     assert line.endswith(b"\n")
     assert line.count(b"\n") == 1
     assert json.loads(line) == {
         "id": "r1",
         "skill": "notes",
         "args": {"action": "list", "text": "ünï\n"},
+        "key": "m7:0",
     }
 
 

@@ -39,8 +39,13 @@ class FakeSandbox:
     outcome: str | SandboxError = "ok"
     calls: list[tuple[str, dict[str, Any], str]] = field(default_factory=list)
 
-    async def run(self, skill: SkillManifest, args: Mapping[str, Any], chat_key: str) -> str:
+    keys: list[str] = field(default_factory=list)
+
+    async def run(
+        self, skill: SkillManifest, args: Mapping[str, Any], chat_key: str, call_key: str = ""
+    ) -> str:
         self.calls.append((skill.name, dict(args), chat_key))
+        self.keys.append(call_key)
         if isinstance(self.outcome, SandboxError):
             raise self.outcome
         return self.outcome
@@ -80,7 +85,10 @@ async def test_the_registry_reports_skill_failures_to_the_model() -> None:
         list(skill_tools(FakeSandbox(SkillError("nope")), SkillSet({"notes": SKILL}, [])))
     )
     assert registry.specs()[0]["function"]["parameters"] == dict(SKILL.parameters)
-    assert await registry.run("notes", {"action": "list"}, CTX) == '{"error": "notes failed: nope"}'
+    result = await registry.run("notes", {"action": "list"}, CTX)
+    assert result.untrusted
+    assert result.error
+    assert result.text == '<untrusted source="tool notes">\n{"error": "notes failed: nope"}\n</untrusted>'
 
 
 def test_the_listing_shows_skills_and_broken_manifests() -> None:

@@ -28,7 +28,7 @@ def researcher(body: dict[str, Any]) -> Step:
     """A model that searches when asked something current, then answers from what the tool gave."""
     messages = body["messages"]
     if messages[-1]["role"] == "tool":
-        found = json.loads(messages[-1]["content"].split("\n")[2])
+        found = json.loads("\n".join(messages[-1]["content"].split("\n")[1:-1]))
         first = found["results"][0]
         return Step(content=f"{first['snippet']} (source: {first['url']})")
     return Step(tool_calls=[{"name": "web_search", "arguments": {"query": "Lisbon weather today"}}])
@@ -48,7 +48,7 @@ async def test_a_question_that_needs_search(
     assert "web_search" in offered(fake.chat_requests[0])
     tool_message = fake.chat_requests[1]["messages"][-1]
     assert tool_message["role"] == "tool"
-    assert "<<untrusted source=web_search>>" in tool_message["content"]
+    assert tool_message["content"].startswith('<untrusted source="tool web_search">\n')
     assert [m["role"] for m in await transcript(client, "anna")] == ["user", "assistant"]
 
 

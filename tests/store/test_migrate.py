@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from alembic import command
 from alembic.script import ScriptDirectory
 
 from assistant.store import Store
@@ -39,8 +40,7 @@ async def test_only_a_store_behind_the_head_loads_alembic(tmp_path: Path) -> Non
     assert not opens_with_alembic(url)
     store = await Store.open(url)
     with store.engine.begin() as conn:
-        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0005'")
-        conn.exec_driver_sql("DROP TABLE mediafile")
+        command.downgrade(alembic_config(conn), "-1")
     await store.close()
     assert opens_with_alembic(url)
     assert not opens_with_alembic(url)

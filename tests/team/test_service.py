@@ -63,7 +63,7 @@ class Rig:
 
     async def delegate(self, *tasks: tuple[str, str]) -> list[dict[str, Any]]:
         args = {"tasks": [{"role": r, "task": t} for r, t in tasks]}
-        return results(await Delegate(self.swarm).call(args, self.ctx))
+        return results((await Delegate(self.swarm).call(args, self.ctx)).text)
 
     async def runs(self) -> list[Run]:
         return await self.store.read(lambda s: list(s.exec(select(Run).order_by(col(Run.id)))))

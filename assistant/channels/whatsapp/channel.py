@@ -74,7 +74,10 @@ class WhatsAppChannel:
             )
             template = self._send_template if config.template else None
             files = (self._sender, MediaDir(app[SETTINGS].data_dir))
-            self._outgoing = Outgoing(NAME, app[STORE], self._sender, template, app[CLOCK], files)
+            buttons = self._sender.send_buttons
+            self._outgoing = Outgoing(
+                NAME, app[STORE], self._sender, template, app[CLOCK], files=files, buttons=buttons
+            )
             yield
             for task in self._typing.values():
                 task.cancel()

@@ -23,6 +23,22 @@ READ_TYPES = MEDIA_TYPES | {"text", "button", "interactive", "reaction", "locati
 Obj = dict[str, Any]
 
 
+BUTTON_PREFIX = "approval:"
+
+
+def button_id(code: str, yes: bool) -> str:
+    """The reply id of an approval button: `approval:CODE:yes` or `approval:CODE:no`."""
+    return f"{BUTTON_PREFIX}{code}:{'yes' if yes else 'no'}"
+
+
+def button_command(reply_id: str) -> str | None:
+    """`/yes CODE` or `/no CODE` for a tapped approval button's reply id; None for other ids."""
+    code, _, answer = reply_id.removeprefix(BUTTON_PREFIX).partition(":")
+    if not reply_id.startswith(BUTTON_PREFIX) or not code.isalnum() or answer not in ("yes", "no"):
+        return None
+    return f"/{answer} {code}"
+
+
 def verify_signature(app_secret: str, raw_body: bytes, header: str | None) -> bool:
     """True when `header` is `sha256=<hex HMAC-SHA256(app_secret, raw_body)>`.
 
@@ -199,7 +215,10 @@ def _words(mtype: str, part: Obj) -> tuple[MessageKind, str, dict[str, str]] | N
     if mtype == "interactive":
         reply = _interactive_reply(part)
         if reply is not None:
-            return "text", _required(reply, "title"), _present(reply_id=_text(reply, "id"))
+            reply_id = _text(reply, "id")
+            # A tapped Approve / Deny button answers like the command it stands for.
+            command = button_command(reply_id) if reply_id else None
+            return "text", command or _required(reply, "title"), _present(reply_id=reply_id)
     return None
 
 

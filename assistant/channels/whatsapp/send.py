@@ -11,6 +11,7 @@ import aiohttp
 from assistant.channels.base import SendError
 from assistant.channels.parts import OutFile
 from assistant.channels.split import WHATSAPP_LIMIT
+from assistant.channels.whatsapp.parse import button_id
 from assistant.types import Address
 
 DEFAULT_BASE_URL = "https://graph.facebook.com"
@@ -161,6 +162,15 @@ class WhatsAppSender:
             "components": [{"type": "body", "parameters": [parameter]}],
         }
         return await self._send({**recipient(to), "type": "template", "template": template})
+
+    async def send_buttons(self, to: Address, text: str, code: str) -> str:
+        """Send `text` with Approve and Deny reply buttons whose ids carry the approval `code`."""
+        buttons = [
+            {"type": "reply", "reply": {"id": button_id(code, yes), "title": "Approve" if yes else "Deny"}}
+            for yes in (True, False)
+        ]
+        interactive = {"type": "button", "body": {"text": text}, "action": {"buttons": buttons}}
+        return await self._send({**recipient(to), "type": "interactive", "interactive": interactive})
 
     async def mark_read(self, message_id: str, *, typing: bool = False) -> None:
         """Mark the person's message read, optionally showing a typing indicator; SendError."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from assistant.access.gate import WELCOME
+from assistant.access.commands import WELCOME
 from assistant.keys import CLOCK, SENDER, SETTINGS, STORE
 from assistant.store import pairing
 from assistant.types import Address

@@ -68,10 +68,12 @@ def load_skill(name: str, cache: dict[str, ModuleType]) -> ModuleType:
     return module
 
 
-def context_for(name: str) -> dict[str, Any]:
+def context_for(name: str, call_key: str = "") -> dict[str, Any]:
+    """What a skill's `run` gets besides its arguments: `call_key` names the tool call, so a skill
+    that creates something can create it once when the same call is replayed."""
     workspace = str(WORKSPACE) if WORKSPACE.is_dir() else None
     outbox = str(OUTBOX) if OUTBOX.is_dir() else None
-    return {"skill": name, "workspace": workspace, "outbox": outbox}
+    return {"skill": name, "workspace": workspace, "outbox": outbox, "call_key": call_key}
 
 
 def empty_outbox() -> None:
@@ -101,7 +103,7 @@ def take_outbox() -> list[dict[str, str]]:
         empty_outbox()
 
 
-def run_skill(name: str, args: dict[str, Any], cache: dict[str, ModuleType]) -> Any:
+def run_skill(name: str, args: dict[str, Any], cache: dict[str, ModuleType], call_key: str = "") -> Any:
     """Run one skill call with its printed output kept off the protocol channel."""
     allowed = os.environ.get("HEARTH_SKILL")
     if allowed and name != allowed:
@@ -110,7 +112,7 @@ def run_skill(name: str, args: dict[str, Any], cache: dict[str, ModuleType]) -> 
     printed = CappedBuffer(PRINTED_LIMIT_CHARS)
     try:
         with contextlib.redirect_stdout(printed):
-            return module.run(args, context_for(name))
+            return module.run(args, context_for(name, call_key))
     finally:
         if printed.kept:
             sys.stderr.write(f"[{name} printed] {printed.getvalue()}\n")
@@ -122,7 +124,8 @@ def handle(line: str, cache: dict[str, ModuleType]) -> dict[str, Any]:
     try:
         request = json.loads(line)
         request_id = request["id"]
-        result = run_skill(str(request["skill"]), dict(request.get("args") or {}), cache)
+        args = dict(request.get("args") or {})
+        result = run_skill(str(request["skill"]), args, cache, str(request.get("key") or ""))
         json.dumps(result)
         files = take_outbox()
     except (Exception, SystemExit) as exc:

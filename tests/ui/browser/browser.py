@@ -44,10 +44,14 @@ class Browser:
         )
 
     def press(self, element_id: str) -> None:
-        """Press a form's button and wait for the page it leads to."""
-        button = self.find(f"#{element_id}")
-        button.click()
-        WebDriverWait(self.driver, WAIT_S).until(seen.staleness_of(button))
+        """Press a form's button and wait for the page it leads to.
+
+        The old page is marked on its `window`; a new page has a fresh one. This waits on that rather than on
+        the button going stale, which Chromium sometimes reports as an inspector error instead.
+        """
+        self.driver.execute_script("window.hearthOldPage = true")
+        self.find(f"#{element_id}").click()
+        WebDriverWait(self.driver, WAIT_S).until(_new_page)
 
     def sign_in(self, password: str = PASSWORD) -> None:
         field = self.find("#password")
@@ -73,3 +77,8 @@ class Browser:
 
     def run(self, work: Any) -> Any:
         return self.live.run(work)
+
+
+def _new_page(driver: WebDriver) -> bool:
+    script = "return window.hearthOldPage !== true && document.readyState === 'complete'"
+    return bool(driver.execute_script(script))

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime
 
+import pytest
+from sqlmodel import Session
+
+from assistant.backoff import MAX_DELAY_S
+from assistant.keys import ROUTER, STORE
+from assistant.store.tables import Message
 from tests.api import send, transcript, wait_handled
 from tests.conftest import AppClient, MakeClient
 from tests.fakes.ollama import FakeOllama, Step
@@ -49,3 +57,33 @@ async def test_messages_sent_while_down_wait_their_turn(client: AppClient, fake:
     await wait_handled(client, second)
     said = [e["text"] for e in await transcript(client, "q") if e["role"] == "assistant"]
     assert said[-1] == "echo: first | second"
+
+
+async def test_after_a_thousand_tries_a_message_still_waits_at_most_the_cap(
+    client: AppClient, fake: FakeOllama, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake.down = True
+    message_id = int(await send(client, "o", "are you there?"))
+    await until_message(client, message_id, lambda m: m.attempts >= 1)
+
+    def long_outage(session: Session) -> None:
+        # As about 64 hours of retries at the five-minute cap would have left it.
+        message = session.get(Message, message_id)
+        assert message is not None
+        message.attempts, message.next_attempt_at = 1100, None
+
+    await client.app[STORE].write(long_outage)
+    client.app[ROUTER].notify((await until_message(client, message_id, lambda m: True)).chat_id)
+    message = await until_message(client, message_id, lambda m: m.attempts == 1101)
+    assert message.next_attempt_at is not None
+    assert 0 < (message.next_attempt_at - datetime.now(UTC)).total_seconds() <= MAX_DELAY_S
+    assert "failed outside the pipeline" not in caplog.text
+
+
+async def until_message(client: AppClient, message_id: int, check: Callable[[Message], bool]) -> Message:
+    async with asyncio.timeout(5):
+        while True:
+            message = await client.app[STORE].read(lambda s: s.get(Message, message_id))
+            if message is not None and check(message):
+                return message
+            await asyncio.sleep(0.02)

@@ -11,7 +11,7 @@ from assistant.backoff import backoff_s
 from assistant.channels import Channel, SendError
 from assistant.metrics import Metrics
 from assistant.store import Store, outbox
-from assistant.store.outbox import Due
+from assistant.store.outbox import Due, Held
 from assistant.types import Address, Outbound
 
 logger = logging.getLogger(__name__)
@@ -19,6 +19,7 @@ logger = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 MAX_AGE = timedelta(hours=24)
 PAGE = 200
+NOT_SERVED = "no {channel} channel runs here to send it; given up after {age_s} s"
 
 
 def outbound(due: Due) -> Outbound:
@@ -34,7 +35,11 @@ def outbound(due: Due) -> Outbound:
 
 
 class Sender:
-    """One task that wakes when replies are written or a retry falls due."""
+    """One task that wakes when replies are written or a retry falls due.
+
+    It sends only for the channels it was given; replies for any other channel wait (they never
+    hold up the others) until a process serving it runs, and fail once older than `max_age_s`.
+    """
 
     def __init__(
         self,
@@ -49,11 +54,14 @@ class Sender:
         self.max_age = timedelta(seconds=max_age_s)
         self.retry_s = retry_s
         self.channels = channels
+        self.served = frozenset(channels)
         self.clock = clock
         self.metrics = metrics
         self._wake = asyncio.Event()
         self._timer: asyncio.TimerHandle | None = None
-        self._retrying = True  # look for retries due at the first round
+        self._failed_rounds = 0
+        self._held: dict[str, int] = {}
+        self._held_until: datetime | None = None
 
     def wake(self) -> None:
         self._wake.set()
@@ -65,23 +73,57 @@ class Sender:
             await self._wake.wait()
             self._wake.clear()
             try:
+                started_at = self.clock()
                 await self.flush()
-                await self._arm_timer()
+                await self._arm_timer(started_at)
+                self._failed_rounds = 0
             except Exception:
-                logger.exception("the outbox sender failed a round; trying again shortly")
-                self._arm(self.retry_s)
+                self._failed_rounds += 1
+                delay_s = backoff_s(self._failed_rounds, self.retry_s)
+                logger.exception("the outbox sender failed a round; trying again in %.1f s", delay_s)
+                self._arm(delay_s)
 
     async def flush(self) -> None:
         """Deliver every due reply; chats in parallel, each chat's replies in order."""
+        await self._sweep_held()
         while True:
-            due = await outbox.due(self.store, self.clock(), PAGE)
+            due = await outbox.due(self.store, self.clock(), self.served, PAGE)
             by_chat: dict[int, list[Due]] = {}
             for row in due:
-                if row.chat.channel in self.channels and row.chat.id is not None:
+                if row.chat.id is not None:
                     by_chat.setdefault(row.chat.id, []).append(row)
             await asyncio.gather(*(self._deliver_chat(rows) for rows in by_chat.values()))
-            if len(due) < PAGE or not by_chat:
+            if len(due) < PAGE:
                 return
+
+    async def _sweep_held(self) -> None:
+        """Give up the replies for channels not served here once they are too old; say when the
+        replies waiting for such channels change."""
+        cutoff = self.clock() - self.max_age
+        held = await outbox.held(self.store, self.served)
+        if any(h.oldest_at <= cutoff for h in held):
+            why = NOT_SERVED.replace("{age_s}", f"{self.max_age.total_seconds():g}")
+            count = await outbox.give_up_held(self.store, self.served, cutoff, why)
+            logger.warning("%d replies for channels not running here were given up", count)
+            held = await outbox.held(self.store, self.served)
+        self._tell_held(held)
+        self._held_until = min((h.oldest_at for h in held), default=None)
+        if self._held_until is not None:
+            self._held_until += self.max_age
+
+    def _tell_held(self, held: list[Held]) -> None:
+        counts = {h.channel: h.count for h in held}
+        if counts == self._held:
+            return
+        self._held = counts
+        for h in held:
+            logger.warning(
+                "%d replies wait for the %s channel, which does not run here; they go out when it "
+                "does, or fail %g s after they were written",
+                h.count,
+                h.channel,
+                self.max_age.total_seconds(),
+            )
 
     async def _deliver_chat(self, rows: list[Due]) -> None:
         for row in rows:
@@ -100,40 +142,42 @@ class Sender:
             logger.exception("sending reply %s failed unexpectedly", reply.reply_id)
             error = SendError("unexpected error while sending", retryable=True)
             return await self._failed(row, attempts, error)
-        await outbox.record(self.store, [outbox.sent(reply.reply_id, provider_id, self.clock())])
-        self.metrics.sent.inc()
+        status = await outbox.settle(self.store, reply.reply_id, provider_id, self.clock())
+        if status == "sent":
+            self.metrics.sent.inc()
+        elif status == "failed":
+            logger.warning("reply %s failed at the provider while it went out", reply.reply_id)
+        else:
+            # To go again as the template, before anything later in its chat.
+            self.wake()
+            return False
         return True
 
     async def _failed(self, row: Due, attempts: int, exc: SendError) -> bool:
         assert row.reply.id is not None
         now = self.clock()
         reason = f"{exc.code}: {exc.reason}" if exc.code else exc.reason
-        too_old = now - row.reply.created_at > self.max_age
-        if not exc.retryable or too_old:
+        give_up_at = row.reply.created_at + self.max_age
+        if not exc.retryable or now >= give_up_at:
             logger.warning("reply %s failed for good: %s", row.reply.id, reason)
             await outbox.record(self.store, [outbox.failed(row.reply.id, attempts, reason)])
             return True
-        next_at = now + timedelta(seconds=backoff_s(attempts, self.retry_s))
+        # The last try falls at the give-up time, not up to a whole backoff after it.
+        next_at = min(now + timedelta(seconds=backoff_s(attempts, self.retry_s)), give_up_at)
         logger.info("reply %s will be retried at %s: %s", row.reply.id, next_at, reason)
         await outbox.record(self.store, [outbox.retry(row.reply.id, attempts, next_at, reason)])
-        self._retrying = True
         return False
 
-    async def _arm_timer(self) -> None:
-        """Wake again when the earliest retry falls due; only needed after a round that deferred one."""
-        if not self._retrying:
-            return
-        self._retrying = False
-        next_at = await outbox.next_attempt_at(self.store)
-        if next_at is not None:
-            self._arm(max((next_at - self.clock()).total_seconds(), 0.0))
+    async def _arm_timer(self, round_started_at: datetime) -> None:
+        """Wake again when the earliest retry falls due, or the oldest held reply is to be given up.
+        A retry due by the time the round started was the round's to send (or waits behind a later
+        one), so only later ones count: a reply blocked in its chat never spins the loop."""
+        next_at = await outbox.next_attempt_at(self.store, self.served, round_started_at)
+        times = [at for at in (next_at, self._held_until) if at is not None]
+        if times:
+            self._arm(max((min(times) - self.clock()).total_seconds(), 0.0))
 
     def _arm(self, delay_s: float) -> None:
         if self._timer is not None:
             self._timer.cancel()
-        self._timer = asyncio.get_running_loop().call_later(delay_s, self._timer_fired)
-
-    def _timer_fired(self) -> None:
-        # Other replies may still wait for later retries: look again after this round.
-        self._retrying = True
-        self.wake()
+        self._timer = asyncio.get_running_loop().call_later(delay_s, self.wake)

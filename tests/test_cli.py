@@ -81,6 +81,24 @@ async def test_doctor_passes_with_a_healthy_setup(tmp_path: Path) -> None:
     assert "[ok  ] tools" in out
 
 
+async def test_doctor_shows_replies_waiting_for_a_channel_that_is_not_there(tmp_path: Path) -> None:
+    from assistant.store import Store
+    from tests.delivery import Clock, hold_replies_in
+
+    store = await Store.open(f"sqlite:///{tmp_path / 'hearth.db'}")
+    try:
+        await hold_replies_in(store, "whatsapp", 2, Clock()())
+        await hold_replies_in(store, "console", 3, Clock()())
+    finally:
+        await store.close()
+    async with FakeOllama() as fake:
+        code, out, _ = await run_hearth("doctor", env=hearth_env(tmp_path, fake.url), cwd=tmp_path)
+    assert code == 1
+    assert "[FAIL] outbox: 2 replies wait for the whatsapp channel, which is not configured" in out
+    assert "fix: configure whatsapp again; otherwise they fail 86400 s after they were written" in out
+    assert "[ok  ] outbox: 3 replies to terminal chats print when `hearth chat` runs" in out
+
+
 async def test_doctor_never_prints_the_database_password(tmp_path: Path) -> None:
     # A server that does not answer, and (in CI) one that does and trusts any password; a
     # database of its own there, as the doctor migrates what it opens.

@@ -84,6 +84,38 @@ async def check_settings(settings: Settings) -> list[Check]:
     return [Check("settings", True, f"data in {settings.data_dir}; API token {token}")]
 
 
+async def check_outbox(settings: Settings) -> list[Check]:
+    """Replies waiting for a channel `hearth serve` does not run (a provider taken out of .env, or
+    terminal chats, whose replies print only while `hearth chat` runs)."""
+    from assistant.channels.app import Providers
+    from assistant.channels.console import NAME as CONSOLE
+    from assistant.store import outbox
+
+    try:
+        served = {c.name for c in Providers.from_settings(settings).channels} | {"api"}
+        store = await Store.open(settings.database_url)
+    except Exception:
+        return []  # the provider and database checks say what is wrong
+    try:
+        held = await outbox.held(store, served)
+    finally:
+        await store.close()
+    if not held:
+        return [Check("outbox", True, "no reply waits for a channel that is not configured")]
+    age_s = f"{settings.reply_max_age_s:g}"
+    return [
+        Check("outbox", True, f"{h.count} replies to terminal chats print when `hearth chat` runs")
+        if h.channel == CONSOLE
+        else Check(
+            "outbox",
+            False,
+            f"{h.count} replies wait for the {h.channel} channel, which is not configured",
+            f"configure {h.channel} again; otherwise they fail {age_s} s after they were written",
+        )
+        for h in held
+    ]
+
+
 async def check_mcp(settings: Settings) -> list[Check]:
     """Each MCP server connected to once (no mcp.toml: nothing to check)."""
     from assistant.mcp.app import server_book
@@ -95,6 +127,7 @@ async def check_mcp(settings: Settings) -> list[Check]:
 CHECKS: list[Callable[[Settings], Awaitable[Check | list[Check]]]] = [
     check_settings,
     check_database,
+    check_outbox,
     check_policy,
     check_model,
     check_docker,

@@ -8,9 +8,9 @@ from aiohttp import web
 
 from assistant.commands import CommandContext
 from assistant.errors import ModelMissing, ModelUnavailable
-from assistant.keys import COMMANDS, METRICS, MODEL, ROUTER, STARTED_AT, STORE
+from assistant.keys import CHANNELS, COMMANDS, METRICS, MODEL, ROUTER, STARTED_AT, STORE
 from assistant.mcp.app import status_lines as mcp_lines
-from assistant.store import sent, views
+from assistant.store import outbox, sent, views
 from assistant.team.app import status_lines
 
 
@@ -49,12 +49,18 @@ async def metrics(request: web.Request) -> web.Response:
 async def status(app: web.Application, now: datetime) -> str:
     """The /status answer: model, queues, uptime, teams and the last failed reply."""
     counts = await views.counts(app[STORE])
+    channels = app[CHANNELS]
+    served = set(channels)
     uptime_s = int((now - app[STARTED_AT]).total_seconds())
     lines = [
         f"Model: {app[MODEL].name}",
         f"Waiting messages: {counts.pending_messages}",
         f"Turns in flight: {app[ROUTER].in_flight}",
         f"Replies to send: {counts.pending_replies}",
+        *[
+            f"  of them for {h.channel}, which is not running here: {h.count}"
+            for h in await outbox.held(app[STORE], served)
+        ],
         f"Up for: {uptime_s // 3600}h {uptime_s % 3600 // 60}m",
         *status_lines(app),
         *mcp_lines(app),

@@ -155,7 +155,9 @@ def _finish(
     session.add(turn)
     session.flush()
     assert turn.id is not None
-    rows = [Reply(chat_id=turn.chat_id, turn_id=turn.id, text=text) for text in replies]
+    # Written at the turn's end by the app's clock, which is what a reply's age is measured by.
+    at = turn.finished_at or turn.started_at
+    rows = [Reply(chat_id=turn.chat_id, turn_id=turn.id, text=text, created_at=at) for text in replies]
     if rows:
         rows[-1].meta = dict(carried.meta)
     session.add_all(rows)
@@ -191,7 +193,10 @@ def _defer(
     session.add(turn)
     session.flush()
     if notice:
-        session.add(Reply(chat_id=turn.chat_id, turn_id=turn.id, text=notice, meta=dict(NOTICE)))
+        at = turn.finished_at or turn.started_at
+        session.add(
+            Reply(chat_id=turn.chat_id, turn_id=turn.id, text=notice, meta=dict(NOTICE), created_at=at)
+        )
     for message in session.exec(select(Message).where(col(Message.id).in_(message_ids))):
         message.attempts += 1
         message.next_attempt_at = next_attempt_at

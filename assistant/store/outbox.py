@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -12,6 +12,11 @@ from sqlmodel import Session, col, func, or_, select
 from assistant.store import Store
 from assistant.store.tables import Chat, Reply
 
+# Set on a reply still being sent when the provider reports one of its parts failed (see
+# store.sent); applied when the reply settles, so the news is not lost while parts go out.
+LATE_FAILURE = "late_failure"
+LATE_TEMPLATE = "late_template"
+
 
 @dataclass(frozen=True)
 class Due:
@@ -19,13 +24,14 @@ class Due:
     chat: Chat
 
 
-def _due(session: Session, now: datetime, limit: int) -> list[Due]:
+def _due(session: Session, now: datetime, limit: int, served: Collection[str]) -> list[Due]:
     waiting = select(Reply.chat_id).where(Reply.status == "pending", col(Reply.next_attempt_at) > now)
     query = (
         select(Reply, Chat)
         .join(Chat, col(Chat.id) == Reply.chat_id)
         .where(
             Reply.status == "pending",
+            col(Chat.channel).in_(served),
             or_(col(Reply.next_attempt_at).is_(None), col(Reply.next_attempt_at) <= now),
             col(Reply.chat_id).not_in(waiting),
         )
@@ -35,16 +41,76 @@ def _due(session: Session, now: datetime, limit: int) -> list[Due]:
     return [Due(reply, chat) for reply, chat in session.exec(query)]
 
 
-async def due(store: Store, now: datetime, limit: int = 200) -> list[Due]:
-    """Pending replies whose next attempt is due, oldest first, leaving out every chat that has an
-    earlier reply waiting for a retry (a chat's replies go out in order)."""
-    return await store.read(lambda s: _due(s, now, limit))
+async def due(store: Store, now: datetime, served: Collection[str], limit: int = 200) -> list[Due]:
+    """Pending replies of the `served` channels whose next attempt is due, oldest first, leaving out
+    every chat that has an earlier reply waiting for a retry (a chat's replies go out in order).
+    Replies for other channels never take a place here, however many there are."""
+    return await store.read(lambda s: _due(s, now, limit, served))
 
 
-async def next_attempt_at(store: Store) -> datetime | None:
-    """When the earliest pending reply that is waiting to be retried becomes due."""
-    query = select(func.min(Reply.next_attempt_at)).where(Reply.status == "pending")
+async def next_attempt_at(store: Store, served: Collection[str], after: datetime) -> datetime | None:
+    """When the earliest pending reply of a served channel that waits to be retried after `after`
+    becomes due."""
+    query = (
+        select(func.min(Reply.next_attempt_at))
+        .join(Chat, col(Chat.id) == Reply.chat_id)
+        .where(
+            Reply.status == "pending",
+            col(Chat.channel).in_(served),
+            col(Reply.next_attempt_at) > after,
+        )
+    )
     return await store.read(lambda s: s.exec(query).one())
+
+
+@dataclass(frozen=True)
+class Held:
+    """Pending replies for one channel this process does not serve."""
+
+    channel: str
+    count: int
+    oldest_at: datetime
+
+
+def _held(session: Session, served: Collection[str]) -> list[Held]:
+    query = (
+        select(Chat.channel, func.count(), func.min(Reply.created_at))
+        .join(Chat, col(Chat.id) == Reply.chat_id)
+        .where(Reply.status == "pending", col(Chat.channel).not_in(served))
+        .group_by(Chat.channel)
+        .order_by(Chat.channel)
+    )
+    return [Held(channel, count, oldest) for channel, count, oldest in session.exec(query)]
+
+
+async def held(store: Store, served: Collection[str]) -> list[Held]:
+    """Pending replies for channels not in `served`, by channel: they wait until a process that
+    serves their channel runs, or until they are given up."""
+    return await store.read(lambda s: _held(s, served))
+
+
+def _give_up_held(session: Session, served: Collection[str], created_before: datetime, why: str) -> int:
+    query = (
+        select(Reply, Chat.channel)
+        .join(Chat, col(Chat.id) == Reply.chat_id)
+        .where(
+            Reply.status == "pending",
+            col(Chat.channel).not_in(served),
+            col(Reply.created_at) <= created_before,
+        )
+    )
+    count = 0
+    for reply, channel in session.exec(query):
+        reply.status, reply.next_attempt_at = "failed", None
+        reply.error = why.format(channel=channel)
+        count += 1
+    return count
+
+
+async def give_up_held(store: Store, served: Collection[str], created_before: datetime, why: str) -> int:
+    """Fail every pending reply for a channel not in `served` written at or before `created_before`,
+    with `why` (formatted with `channel`) as its error; how many there were."""
+    return await store.write(lambda s: _give_up_held(s, served, created_before, why))
 
 
 @dataclass(frozen=True)
@@ -53,11 +119,6 @@ class Outcome:
 
     reply_id: int
     values: dict[str, Any]
-
-
-def sent(reply_id: int, provider_id: str | None, at: datetime) -> Outcome:
-    values = {"status": "sent", "provider_id": provider_id, "sent_at": at, "next_attempt_at": None}
-    return Outcome(reply_id, values)
 
 
 def retry(reply_id: int, attempts: int, next_at: datetime, error: str) -> Outcome:
@@ -81,3 +142,28 @@ async def record(store: Store, outcomes: Sequence[Outcome]) -> None:
     """Write what became of several delivery attempts in one transaction."""
     if outcomes:
         await store.write(lambda s: _record(s, outcomes))
+
+
+def _settle(session: Session, reply_id: int, provider_id: str | None, at: datetime) -> str:
+    # Locked, so a status callback handled by another replica waits for this to commit.
+    reply = session.get(Reply, reply_id, with_for_update=True)
+    if reply is None:
+        return "failed"
+    meta = dict(reply.meta)
+    late, template = meta.pop(LATE_FAILURE, None), meta.pop(LATE_TEMPLATE, None)
+    reply.meta, reply.next_attempt_at = meta, None
+    reply.provider_id, reply.sent_at = provider_id, at
+    if late is None:
+        reply.status = "sent"
+    elif template and meta.get("via") != "template":
+        reply.meta = {**meta, "via": "template", "parts_sent": "0"}
+    else:
+        reply.status, reply.error = "failed", late
+    return reply.status
+
+
+async def settle(store: Store, reply_id: int, provider_id: str | None, at: datetime) -> str:
+    """Mark a reply whose every part the provider took as sent, unless a part's failure was reported
+    while it went out: then it fails with that reason, or stays pending to go again as the template
+    when the failure asked for one. Returns the status it ends with."""
+    return await store.write(lambda s: _settle(s, reply_id, provider_id, at))

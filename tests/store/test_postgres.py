@@ -68,8 +68,9 @@ async def test_accept_dedupe_and_the_outbox_order(postgres_url: str) -> None:
     turn = Turn(chat_id=first.chat_id, started_at=now, finished_at=now)
     reply_ids = await inbox.finish_turn(store, turn, [first.message_id], ["one", "two"])
     await outbox.record(store, [outbox.retry(reply_ids[0], 1, now + timedelta(minutes=1), "503")])
-    assert await outbox.due(store, now) == []
-    later = await outbox.due(store, now + timedelta(minutes=2))
+    assert await outbox.due(store, now, {"whatsapp"}) == []
+    later = await outbox.due(store, now + timedelta(minutes=2), {"whatsapp"})
+    assert await outbox.due(store, now + timedelta(minutes=2), {"sms"}) == []
     assert [d.reply.text for d in later] == ["one", "two"]
     await store.close()
 

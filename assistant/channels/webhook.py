@@ -35,16 +35,20 @@ async def apply_statuses(
     app: web.Application, channel: str, updates: Sequence[StatusUpdate], has_template: bool
 ) -> None:
     """Record delivered/read/failed on the matching replies; a send refused for the 24-hour window
-    goes out again as the template when one is configured."""
+    goes out again as the template when one is configured (for a reply still going out, once it
+    settles: the outbox sees to that)."""
     for update in updates:
-        error = _error(update)
-        target = await sent.apply_status(app[STORE], channel, update.provider_id, update.status, error)
+        error, template = _error(update), needs_template(update) and has_template
+        target = await sent.apply_status(
+            app[STORE], channel, update.provider_id, update.status, error, template
+        )
         if target is None:
             logger.info("%s status %s for unknown message %s", channel, update.status, update.provider_id)
             continue
         if update.status in sent.FAILED:
             logger.warning("%s reply %s failed at the provider: %s", channel, target.reply_id, error)
-        if needs_template(update) and has_template and target.status == "failed":
+        # Only the news that failed the reply sends it again: a reply already settled stays so.
+        if template and target.failed_now:
             await sent.send_again_as_template(app[STORE], target.reply_id, app[CLOCK]())
             app[SENDER].wake()
 

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from assistant.store import Store
+from assistant.store import Store, outbox
 from assistant.store.tables import Chat, Reply, SentPart
 
 # A later status never moves a reply back (statuses may arrive out of order).
@@ -17,11 +17,13 @@ FAILED = frozenset({"failed", "undelivered"})
 
 @dataclass(frozen=True)
 class Target:
-    """The reply a status update is about, with what the channel needs to act on it."""
+    """The reply a status update is about, with what the channel needs to act on it: its status
+    now, and whether this update is what made it fail."""
 
     reply_id: int
     chat_id: int
     status: str
+    failed_now: bool = False
 
 
 async def record_part(
@@ -69,34 +71,55 @@ def next_status(current: str, update: str) -> str | None:
 
 
 def _apply_status(
-    session: Session, channel: str, provider_id: str, status: str, error: str | None
+    session: Session, channel: str, provider_id: str, status: str, error: str | None, template: bool
 ) -> Target | None:
     query = select(SentPart).where(SentPart.channel == channel, SentPart.provider_id == provider_id)
     part = session.exec(query).first()
     reply_id = part.reply_id if part is not None else _by_reply_column(session, provider_id)
-    reply = session.get(Reply, reply_id) if reply_id is not None else None
+    # Locked, so the outbox settling this reply on another replica waits for this to commit.
+    reply = session.get(Reply, reply_id, with_for_update=True) if reply_id is not None else None
     if reply is None or reply.id is None:
         return None
+    unchanged = Target(reply.id, reply.chat_id, reply.status)
     if part is not None:
+        if part.status == status:
+            return unchanged  # the same news delivered again
         part.status, part.error = status, error or part.error
+    if not _current(reply, part):
+        return unchanged
     if reply.status == "pending":
-        # Still the outbox's to settle; a news item about one part must not race it.
-        return Target(reply.id, reply.chat_id, reply.status)
+        # Still going out: the outbox applies a failure when the reply settles.
+        if status in FAILED and outbox.LATE_FAILURE not in reply.meta:
+            late = {outbox.LATE_FAILURE: error or status, **({outbox.LATE_TEMPLATE: "1"} if template else {})}
+            reply.meta = {**reply.meta, **late}
+        return unchanged
     changed = next_status(reply.status, status)
-    if changed is not None:
-        reply.status = changed
-        reply.error = error if changed == "failed" else reply.error
-    return Target(reply.id, reply.chat_id, reply.status)
+    if changed is None:
+        return unchanged
+    reply.status = changed
+    reply.error = error if changed == "failed" else reply.error
+    return Target(reply.id, reply.chat_id, reply.status, failed_now=changed == "failed")
+
+
+def _current(reply: Reply, part: SentPart | None) -> bool:
+    """Whether news of `part` is news of the reply: once a reply goes again as the template, only
+    the template's own message speaks for it, not the parts sent before."""
+    if part is None or reply.meta.get("via") != "template":
+        return True
+    return reply.meta.get("parts_sent", "0") != "0" and part.provider_id == reply.provider_id
 
 
 async def apply_status(
-    store: Store, channel: str, provider_id: str, status: str, error: str | None
+    store: Store, channel: str, provider_id: str, status: str, error: str | None, template: bool = False
 ) -> Target | None:
     """Record the provider's news about one sent message on its part and its reply.
 
-    Returns the reply it belongs to (with its new status), or None for an id we never sent.
+    A failure that arrives while the reply's parts still go out is kept for the outbox to apply
+    when the reply settles (`template`: it should then go again as the template). News repeated,
+    or about a part a template has since replaced, changes nothing. Returns the reply it belongs
+    to, or None for an id we never sent.
     """
-    return await store.write(lambda s: _apply_status(s, channel, provider_id, status, error))
+    return await store.write(lambda s: _apply_status(s, channel, provider_id, status, error, template))
 
 
 def _by_reply_column(session: Session, provider_id: str) -> int | None:

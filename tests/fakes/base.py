@@ -28,22 +28,60 @@ class FakeServer:
     """A real aiohttp server on loopback; subclasses add the provider's routes.
 
     `sent` holds every accepted send, `fail(...)` queues failures answered one per request,
-    `delay_s` slows every answer (to provoke client timeouts).
+    `delay_s` slows every answer (to provoke client timeouts), `hold(after)` keeps sends waiting
+    until `release()`. With `drop_aborted`, a send whose client goes away before the answer (a
+    killed process, a cancelled request) is not taken: the provider never had it, so a sender
+    that wrote it down as sent has lost it. Without, it is taken all the same, as a provider may.
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, drop_aborted: bool = False) -> None:
         self.host = host
         self.port = port
         self.url = ""
         self.sent: list[dict[str, Any]] = []
         self.attempts = 0
         self.delay_s = 0.0
+        self.drop_aborted = drop_aborted
+        self.dropped = 0  # sends not taken because their client went away
+        self.holding = 0  # sends waiting at the gate now
         self._failures: deque[Failure | None] = deque()
+        self._let_through: int | None = None
+        self._gate = asyncio.Event()
         self._runner: web.AppRunner | None = None
 
     def fail(self, *failures: Failure | None) -> None:
         """Answer the next requests with these failures, in order (None: succeed), then succeed."""
         self._failures.extend(failures)
+
+    def hold(self, after: int = 0) -> None:
+        """Let `after` more sends through, then keep each next one waiting until `release()`."""
+        self._let_through = after
+        self._gate.clear()
+
+    def release(self) -> None:
+        """Let every waiting and later send through."""
+        self._let_through = None
+        self._gate.set()
+
+    async def gate(self) -> None:
+        """Where a send waits while sends are held (a provider's routes call it before taking one)."""
+        if self._let_through is None:
+            return
+        if self._let_through > 0:
+            self._let_through -= 1
+            return
+        self.holding += 1
+        try:
+            await self._dropping(self._gate.wait())
+        finally:
+            self.holding -= 1
+
+    async def _dropping(self, waiting: Any) -> None:
+        try:
+            await waiting
+        except asyncio.CancelledError:
+            self.dropped += 1  # only with drop_aborted: the client went away
+            raise
 
     def routes(self, app: web.Application) -> None:
         """Add the provider's routes to `app`."""
@@ -59,7 +97,7 @@ class FakeServer:
         self.routes(app)
         app.router.add_get("/_fake/sent", self._list_sent)
         app.router.add_post("/_fake/fail", self._queue_failures)
-        self._runner = web.AppRunner(app, access_log=None)
+        self._runner = web.AppRunner(app, access_log=None, handler_cancellation=self.drop_aborted)
         await self._runner.setup()
         await web.TCPSite(self._runner, self.host, self.port).start()
         self.port = self._runner.addresses[0][1]
@@ -87,7 +125,7 @@ class FakeServer:
         """Count the attempt, wait any delay, and give the next queued failure's answer."""
         self.attempts += 1
         if self.delay_s:
-            await asyncio.sleep(self.delay_s)
+            await self._dropping(asyncio.sleep(self.delay_s))
         if not self._failures:
             return None
         failure = self._failures.popleft()

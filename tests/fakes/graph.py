@@ -65,8 +65,10 @@ class GraphFake(FakeServer):
     Graph's 401 (code 190), an over-long text its 400 (code 100).
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, token: str = "test-token") -> None:
-        super().__init__(host, port)
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, *, token: str = "test-token", drop_aborted: bool = False
+    ) -> None:
+        super().__init__(host, port, drop_aborted=drop_aborted)
         self.token = token
         self.read: list[str] = []
         self.typing: list[str] = []  # message ids marked read with a typing indicator
@@ -166,6 +168,7 @@ class GraphFake(FakeServer):
             if body.get("typing_indicator") == {"type": "text"}:
                 self.typing.append(str(body.get("message_id")))
             return web.json_response({"success": True})
+        await self.gate()
         return self._accept(body, request.match_info)
 
     def _media_ok(self, body: dict[str, Any]) -> bool:

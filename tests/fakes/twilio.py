@@ -32,8 +32,9 @@ class TwilioFake(FakeServer):
         *,
         account_sid: str = "AC" + "0" * 32,
         auth_token: str = "test-auth-token",
+        drop_aborted: bool = False,
     ) -> None:
-        super().__init__(host, port)
+        super().__init__(host, port, drop_aborted=drop_aborted)
         self.account_sid = account_sid
         self.auth_token = auth_token
         self._ids = itertools.count(1)
@@ -118,6 +119,7 @@ class TwilioFake(FakeServer):
         for url in media_urls:
             if not await self._fetch(url):
                 return self.error_response(Failure(400, 11200, "HTTP retrieval failure"))
+        await self.gate()
         sid = f"SM{next(self._ids):032x}"
         self.sent.append({**form, "sid": sid, **({"MediaUrl": media_urls} if media_urls else {})})
         return web.json_response(self._resource(sid, form), status=201)

@@ -82,8 +82,6 @@ def _apply_status(
         return None
     unchanged = Target(reply.id, reply.chat_id, reply.status)
     if part is not None:
-        if part.status == status:
-            return unchanged  # the same news delivered again
         part.status, part.error = status, error or part.error
     if not _current(reply, part):
         return unchanged
@@ -115,8 +113,8 @@ async def apply_status(
     """Record the provider's news about one sent message on its part and its reply.
 
     A failure that arrives while the reply's parts still go out is kept for the outbox to apply
-    when the reply settles (`template`: it should then go again as the template). News repeated,
-    or about a part a template has since replaced, changes nothing. Returns the reply it belongs
+    when the reply settles (`template`: it should then go again as the template). News of a part a
+    template has since replaced changes nothing. Returns the reply it belongs
     to, or None for an id we never sent.
     """
     return await store.write(lambda s: _apply_status(s, channel, provider_id, status, error, template))

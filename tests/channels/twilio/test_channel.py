@@ -26,6 +26,7 @@ from tests.channels.webhooks import (
 )
 from tests.conftest import AppClient, MakeClient
 from tests.fakes.base import Failure
+from tests.fakes.ollama import FakeOllama, Step
 from tests.fakes.twilio import TwilioFake
 
 
@@ -142,3 +143,22 @@ async def test_server_errors_are_retried_until_every_reply_arrives_once(
     await asyncio.sleep(0.3)
     bodies = " | ".join(s["Body"] for s in twilio_api.sent).replace("echo: ", "").split(" | ")
     assert sorted(bodies) == ["m0", "m1", "m2"]
+
+
+async def test_an_undelivered_status_that_arrives_while_parts_go_out_fails_the_reply(
+    tw: AppClient, twilio_api: TwilioFake, fake: FakeOllama
+) -> None:
+    fake.push(Step(content=("One sentence of a long text message. " * 100).strip()))  # three parts
+    twilio_api.hold(after=1)
+    await post_twilio(tw, twilio_form("tell me everything", OWNER_SMS))
+    await until(lambda: twilio_api.holding == 1)
+    sid = twilio_api.sent[0]["sid"]
+    undelivered = {"MessageSid": sid, "MessageStatus": "undelivered", "AccountSid": TWILIO_SID}
+    callback = {**undelivered, "To": OWNER_SMS, "ErrorCode": "30003"}
+    assert (await post_twilio(tw, callback, "/webhooks/twilio/status")).status == 200
+    twilio_api.release()
+    reply = await until_reply(tw, lambda r: r.status != "pending")
+    assert len(twilio_api.sent) == 3
+    assert reply.status == "failed"
+    assert reply.error is not None
+    assert reply.error.startswith("30003")

@@ -212,3 +212,9 @@ def media_of(meta: dict[str, Any]) -> str:
     """What a media message held, in words: `image (image/jpeg)`."""
     kind, mime = meta.get("type", "media"), meta.get("mime_type", "")
     return f"{kind} ({mime})" if mime else str(kind)
+
+
+async def chats_by_id(store: Store, ids: Collection[int]) -> dict[int, Chat]:
+    """The chats with these ids, by id (ids with no chat are left out)."""
+    query = select(Chat).where(col(Chat.id).in_(list(ids)))
+    return await store.read(lambda s: {c.id or 0: c for c in s.exec(query)})

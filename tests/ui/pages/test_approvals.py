@@ -12,8 +12,10 @@ from sqlmodel import select
 from assistant.keys import STORE
 from assistant.settings import Settings
 from assistant.store.tables import Approval, Fact
+from tests.access.people import MEMBER, MEMBER_ADDRESS, pair, say, start
 from tests.api import send, transcript, wait_handled
 from tests.conftest import AppClient, MakeClient
+from tests.fakes.graph import GraphFake
 from tests.fakes.ollama import FakeOllama, Step
 from tests.ui.dashboard import post
 
@@ -141,3 +143,26 @@ async def test_an_expired_request_is_history_not_answerable(
     await post(client, f"/ui/approvals/{row.id}/yes", page="/ui/approvals")
     assert await facts(client) == []
     assert f"Request {row.code} was already expired." in await (await client.get("/ui/approvals")).text()
+
+
+async def test_a_request_of_someone_revoked_since_never_runs(
+    aiohttp_client: MakeClient, settings: Settings, graph: GraphFake, fake: FakeOllama
+) -> None:
+    (settings.data_dir / "policy.toml").write_text('[member]\napprove = ["remember"]\n')
+    client = await start(aiohttp_client, settings, graph)
+    await pair(client, graph)
+    fake.push(Step(tool_calls=[{"name": "remember", "arguments": {"fact": FACT}}]), Step(content="asked"))
+    await say(client, MEMBER, "remember where the key is")
+    rows: list[Approval] = []
+    for _ in range(100):
+        if rows := await client.app[STORE].read(lambda s: list(s.exec(select(Approval)))):
+            break
+        await asyncio.sleep(0.05)
+    [row] = rows
+    assert (row.role, row.requested_by) == ("member", MEMBER_ADDRESS)
+    await post(client, "/ui/people/revoke", address=MEMBER_ADDRESS)
+    await post(client, f"/ui/approvals/{row.id}/yes")
+    page = await (await client.get("/ui/approvals")).text()
+    assert f"{MEMBER_ADDRESS} no longer has access, so remember did not run" in page
+    assert await facts(client) == []
+    assert 'class="denied"' in page

@@ -3,11 +3,16 @@
 Roles are `owner` (HEARTH_OWNERS, the HTTP API and the terminal) and `member` (approved through
 pairing); a job acts with the role of its chat. Code asks `policy.may_use(role, tool)` and
 `policy.needs_approval(role, tool)`, and reads caps from `policy.role(role)`.
+
+A member acts with the `member` policy unless the owner gave them a named one (on the dashboard's
+People page): `[members.NAME]` tables in policy.toml, each laid over the member policy. The name
+then stands in for the role wherever a policy is read; it can never be `owner`.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -18,6 +23,9 @@ from assistant.errors import HearthError
 
 FILE_NAME = "policy.toml"
 ROLES = ("owner", "member")
+MEMBERS = "members"
+# A named member policy: short (it is stored with each approval as the role), never a role's name.
+POLICY_NAME = re.compile(r"[a-z][a-z0-9_-]{0,15}")
 DELEGATE = "delegate"
 MEMBER_TOOLS = (
     "get_time",
@@ -92,6 +100,10 @@ class Policy:
         """Whether the role must always ask first, whatever the turn has seen."""
         return self.role(role).must_ask(tool)
 
+    def member_policies(self) -> tuple[str, ...]:
+        """The policies a member can be given: `member`, then the named ones, sorted."""
+        return ("member", *sorted(name for name in self.roles if name not in ROLES))
+
 
 DEFAULT_POLICY = Policy(DEFAULTS)
 
@@ -152,12 +164,24 @@ def _role(base: RolePolicy, table: Any, where: str) -> RolePolicy:
 
 
 def parse_policy(data: Mapping[str, Any], source: str) -> Policy:
-    """The defaults with each role table of `data` laid over them; PolicyError names what is wrong."""
+    """The defaults with each role table of `data` laid over them, then the named member policies
+    (`[members.NAME]`) laid over the member's; PolicyError names what is wrong."""
     roles = dict(DEFAULTS)
     for name, table in data.items():
+        if name == MEMBERS:
+            continue
         if name not in ROLES:
-            raise PolicyError(f"{source}: role {name!r}: is not a role; use one of {', '.join(ROLES)}")
+            known = ", ".join((*ROLES, MEMBERS + ".NAME"))
+            raise PolicyError(f"{source}: role {name!r}: is not a role; use one of {known}")
         roles[name] = _role(DEFAULTS[name], table, f"{source}: role {name!r}")
+    named = data.get(MEMBERS, {})
+    if not isinstance(named, dict):
+        raise PolicyError(f"{source}: {MEMBERS}: must hold tables such as [members.family]")
+    for name, table in sorted(named.items()):
+        where = f"{source}: policy {MEMBERS}.{name}"
+        if not POLICY_NAME.fullmatch(name) or name in (*ROLES, MEMBERS):
+            raise PolicyError(f"{where}: a name is 1 to 16 of a-z, 0-9, _ and -, and not owner or member")
+        roles[name] = _role(roles["member"], table, where)
     return Policy(roles, source)
 
 

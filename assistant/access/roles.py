@@ -1,8 +1,9 @@
 """Which role a chat acts with: `owner`, `member`, or none (a stranger, or someone revoked).
 
 The HTTP API and the terminal are the owner's. On WhatsApp and Twilio the sender's addresses
-decide: one listed in HEARTH_OWNERS is the owner, one approved through pairing is a member. A job
-has no sender, so its chat's latest message from its person stands in, checked at fire time.
+decide: one listed in HEARTH_OWNERS is the owner, one approved through pairing is a member, and
+acts with the policy the owner gave them (`member` unless a named one). A job has no sender, so its
+chat's latest message from its person stands in, checked at fire time.
 """
 
 from __future__ import annotations
@@ -55,13 +56,16 @@ def is_owner(addresses: Iterable[str], owners: frozenset[str]) -> bool:
 async def role_of(
     store: Store, chat: Chat, messages: Iterable[Message], owners: frozenset[str]
 ) -> str | None:
-    """The role of the person behind `messages` in `chat`, or None for no access."""
+    """The role of the person behind `messages` in `chat`: `owner`, the member's policy (`member`
+    or a named one), or None for no access."""
     if chat.channel not in PROVIDER_CHANNELS:
         return "owner"
     addresses = sender_addresses(chat, messages)
     if is_owner(addresses, owners):
         return "owner"
-    return "member" if await pairing.approved(store, addresses) else None
+    policy = await pairing.policy_of(store, addresses)
+    # Stored by the dashboard, which never offers `owner`; should a row say so anyway, it is a member.
+    return "member" if policy == "owner" else policy
 
 
 async def role_of_chat(store: Store, chat: Chat, owners: frozenset[str]) -> str | None:

@@ -8,6 +8,8 @@ import sys
 
 from sqlmodel import select
 
+from assistant.access.policy import PolicyError, load_policy
+from assistant.access.roles import role_of_chat
 from assistant.jobs.rules import JobNotFound, change, line, new_job
 from assistant.jobs.triggers import TriggerError, parse_trigger
 from assistant.settings import Settings
@@ -15,7 +17,7 @@ from assistant.store import Store, jobs
 from assistant.store.columns import utcnow
 from assistant.store.inbox import chat_for
 from assistant.store.jobs import JobKind
-from assistant.store.tables import Chat
+from assistant.store.tables import Chat, Job
 from assistant.types import Address
 
 RESTART_NOTE = "A running Hearth arms jobs added or resumed here when it next starts."
@@ -36,6 +38,14 @@ def arguments(parser: argparse.ArgumentParser) -> None:
     when.add_argument("--every", help="an interval such as 30m, 2h, 1d")
     when.add_argument("--cron", help="a 5-field cron expression such as '0 7 * * mon-fri'")
     add.add_argument("--timezone", help="IANA zone; default the chat's, else HEARTH_TIMEZONE")
+    add.add_argument(
+        "--allow",
+        action="append",
+        default=[],
+        metavar="TOOL",
+        help="a tool that changes something (such as notes or remember) the task may use when it runs "
+        "on its own; repeatable. Naming it here is the owner's approval",
+    )
     for name in ("cancel", "pause", "resume"):
         actions.add_parser(name, help=f"{name} a job by id").add_argument("id", type=int)
 
@@ -55,20 +65,47 @@ async def _chat(store: Store, args: argparse.Namespace) -> Chat:
     return await store.write(lambda s: chat_for(s, channel, address, utcnow()))
 
 
+async def _allowed(store: Store, settings: Settings, chat: Chat, names: list[str]) -> list[str]:
+    """The tools a task of `chat` may use unattended, as `schedule_task`'s approved `allow` grants
+    them: only tools the chat's role may use now; ValueError names the first that is not."""
+    wanted = sorted({name.strip() for name in names if name.strip()})
+    if not wanted:
+        return []
+    owners = frozenset(str(a) for a in settings.owners)
+    role = await role_of_chat(store, chat, owners)
+    if role is None:
+        raise ValueError(f"{chat.address} has no access, so its tasks may use no tools")
+    policy = load_policy(settings.data_dir)
+    for name in wanted:
+        if not policy.may_use(role, name):
+            raise ValueError(f"the {role} policy does not let {chat.address} use {name}")
+    return wanted
+
+
 async def _add(store: Store, settings: Settings, args: argparse.Namespace) -> str:
+    kind: JobKind = "reminder" if args.text is not None else "task"
+    if args.allow and kind == "reminder":
+        raise ValueError("--allow is for a task (--prompt): a reminder's text is sent as is and runs no tool")
     chat = await _chat(store, args)
+    allowed = await _allowed(store, settings, chat, args.allow)
     timezone = args.timezone or chat.timezone or str(settings.timezone)
     spec = parse_trigger(args.at, args.every, args.cron, timezone, utcnow())
-    kind: JobKind = "reminder" if args.text is not None else "task"
     job = new_job(chat.id or 0, kind, args.text or args.prompt, spec, settings.job_grace_s, "cli")
+    job.approved_tools = allowed
     job = await jobs.add(store, job)
-    return f"added {line(job, chat.timezone or timezone)}\n{RESTART_NOTE}"
+    return f"added {listed(job, chat.timezone or timezone)}\n{RESTART_NOTE}"
+
+
+def listed(job: Job, timezone: str) -> str:
+    """The job's line, and the tools it may use on its own when it has any."""
+    extra = f"; may use {', '.join(job.approved_tools)} on its own" if job.approved_tools else ""
+    return line(job, timezone) + extra
 
 
 async def _list(store: Store, settings: Settings, args: argparse.Namespace) -> str:
     chats = await _chats(store, str(Address.parse(args.chat))) if args.chat else None
     rows = await jobs.listing(store, [c.id or 0 for c in chats] if chats is not None else None)
-    return "\n".join(f"{line(job, job.timezone)} [chat {job.chat_id}]" for job in rows) or "no jobs"
+    return "\n".join(f"{listed(job, job.timezone)} [chat {job.chat_id}]" for job in rows) or "no jobs"
 
 
 async def _run(settings: Settings, args: argparse.Namespace) -> str:
@@ -89,7 +126,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     """Print the outcome; a bad trigger, address or id is one line on stderr and exit code 2."""
     try:
         print(asyncio.run(_run(settings, args)))
-    except (TriggerError, JobNotFound, ValueError) as exc:
+    except (TriggerError, JobNotFound, PolicyError, ValueError) as exc:
         print(f"hearth jobs: {exc}", file=sys.stderr)
         return 2
     return 0

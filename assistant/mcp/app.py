@@ -15,6 +15,7 @@ from assistant.keys import CLOCK, OFFER, SETTINGS, TOOLS
 from assistant.mcp.approvals import FILE_NAME, Approvals
 from assistant.mcp.catalog import ToolSpec
 from assistant.mcp.config import ServerBook, load_servers
+from assistant.mcp.egress import egress_config
 from assistant.mcp.service import McpService
 from assistant.mcp.tools import mcp_tools
 from assistant.settings import read_env_file
@@ -56,6 +57,7 @@ async def mcp_ctx(app: web.Application) -> AsyncIterator[None]:
         idle_s=settings.mcp_idle_s,
         max_containers=settings.mcp_max_containers,
         clock=app[CLOCK],
+        egress=egress_config(settings),
     )
     service.publish = syncing(app[TOOLS], service)
     app[MCP] = service

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from assistant.mcp.approvals import FILE_NAME, Approvals
 from assistant.mcp.catalog import ToolSpec, catalog
 from assistant.mcp.config import ServerBook, ServerConfig
+from assistant.mcp.egress import egress_config
 from assistant.mcp.service import McpService
 from assistant.mcp.session import McpError
 from assistant.ops.check import Check
@@ -56,7 +57,8 @@ class Connected:
 async def standalone(settings: Settings, book: ServerBook) -> AsyncIterator[McpService]:
     """A service of its own (its own container label, so a running Hearth's containers are left alone)."""
     approvals = Approvals(settings.data_dir / FILE_NAME)
-    service = McpService(book, approvals, instance="hearth-mcp-cli", idle_s=60)
+    egress = egress_config(settings)
+    service = McpService(book, approvals, instance="hearth-mcp-cli", idle_s=60, egress=egress)
     try:
         yield service
     finally:

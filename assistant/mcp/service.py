@@ -17,8 +17,10 @@ from assistant.mcp.approvals import Approvals
 from assistant.mcp.catalog import ToolSpec, catalog
 from assistant.mcp.config import ServerBook, ServerConfig
 from assistant.mcp.container import server_options
+from assistant.mcp.egress import EgressConfig, McpEgress
 from assistant.mcp.session import Connection, McpError, http_transport
 from assistant.mcp.transport import ContainerTransport, TransportError
+from assistant.sandbox.egress import EgressError
 from assistant.sandbox.errors import EngineUnavailableError
 from assistant.sandbox.pool import WarmPool
 from assistant.store.columns import utcnow
@@ -67,6 +69,7 @@ class McpService:
         max_containers: int = 8,
         clock: Callable[[], datetime] = utcnow,
         publish: Publish | None = None,
+        egress: EgressConfig | None = None,
     ) -> None:
         self.book = book
         self.approvals = approvals
@@ -81,6 +84,7 @@ class McpService:
         self._docker: Any = None
         self._docker_lock = asyncio.Lock()
         self._starting: list[asyncio.Task[None]] = []
+        self.egress = McpEgress(egress, instance, list(book.servers.values())) if egress else None
 
     def start(self) -> None:
         """Evict idle connections from now on, and list every server's tools in the background."""
@@ -134,7 +138,13 @@ class McpService:
         if server.kind == "http":
             return http_transport(server)
         docker = await self._docker_client()
-        return ContainerTransport(docker, server_options(server, self.instance, chat_key), server.name)
+        way_out = None
+        if server.network == "egress":
+            if self.egress is None:
+                raise EgressError(f"MCP server {server.name} asks for egress, and no egress proxy is set up")
+            way_out = await self.egress.egress_for(docker, server)
+        options = server_options(server, self.instance, chat_key, way_out)
+        return ContainerTransport(docker, options, server.name)
 
     async def _docker_client(self) -> Any:
         async with self._docker_lock:
@@ -203,11 +213,13 @@ class McpService:
         return ["MCP servers:", *(f"- {state.line()}" for state in self.states.values())]
 
     async def close(self) -> None:
-        """Stop listing, close every connection and remove every container."""
+        """Stop listing, close every connection and remove every container, then the egress proxy."""
         for task in self._starting:
             task.cancel()
         await asyncio.gather(*self._starting, return_exceptions=True)
         await self.pool.close()
+        if self.egress is not None:
+            await self.egress.close(self._docker)
         if self._docker is not None:
             await asyncio.to_thread(self._docker.close)
             self._docker = None

@@ -64,9 +64,22 @@ def remove_leftovers(client: Any, instance: str) -> None:
             network.remove()
 
 
+@dataclass(frozen=True)
+class Route:
+    """One client of the proxy with a network of its own: a skill, or an MCP server; and the hosts it
+    is narrowed to (none: any public host)."""
+
+    name: str
+    hosts: tuple[str, ...] = ()
+
+
+def skill_routes(skills: Sequence[SkillManifest]) -> list[Route]:
+    return [Route(skill.name, skill.permissions.hosts) for skill in skills]
+
+
 @dataclass
 class EgressProxy:
-    """Squid in a container on each egress skill's network; `start` before use, `close` after."""
+    """Squid in a container on each egress client's network; `start` before use, `close` after."""
 
     instance: str
     image: str
@@ -81,18 +94,18 @@ class EgressProxy:
     _nets: list[Any] = field(default_factory=list)
     _token: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
 
-    def start(self, client: Any, skills: Sequence[SkillManifest]) -> None:
-        """Create the networks and the proxy and wait until it accepts requests; EgressError."""
+    def start(self, client: Any, routes: Sequence[Route]) -> None:
+        """Create a network per route and the proxy, and wait until it accepts requests; EgressError."""
         remove_leftovers(client, self.instance)
         labels = {LABEL_EGRESS: self.instance, LABEL_PART: "network"}
         out = client.networks.create(f"{self.instance}-{self._token}-out", driver="bridge", labels=labels)
         self._nets.append(out)
         self.out_network = out.name
-        planned = [self._skill_net(client, skill, labels) for skill in skills]
+        planned = [self._skill_net(client, route, labels) for route in routes]
         conf = squid_conf(planned, self.allow, all_subnets(client))
         self._container = client.containers.create(**self._options(out.name, conf))
-        for skill in skills:
-            client.networks.get(self.networks[skill.name]).connect(self._container)
+        for route in routes:
+            client.networks.get(self.networks[route.name]).connect(self._container)
         self._container.start()
         self._wait_ready()
         self._container.reload()
@@ -100,15 +113,15 @@ class EgressProxy:
         self.addresses = {skill: attached[name]["IPAddress"] for skill, name in self.networks.items()}
         threading.Thread(target=self._follow, name="egress-log", daemon=True).start()
 
-    def _skill_net(self, client: Any, skill: SkillManifest, labels: dict[str, str]) -> SkillNet:
-        name = f"{self.instance}-{self._token}-{skill.name}"
+    def _skill_net(self, client: Any, route: Route, labels: dict[str, str]) -> SkillNet:
+        name = f"{self.instance}-{self._token}-{route.name}"
         net = client.networks.create(name, driver="bridge", internal=True, options=INTERNAL, labels=labels)
         self._nets.append(net)
         net.reload()
-        self.networks[skill.name] = name
+        self.networks[route.name] = name
         subnet = net.attrs["IPAM"]["Config"][0]["Subnet"]
-        self.subnets[skill.name] = subnet
-        return SkillNet(skill.name, subnet, skill.permissions.hosts)
+        self.subnets[route.name] = subnet
+        return SkillNet(route.name, subnet, route.hosts)
 
     def _options(self, network: str, conf: str) -> dict[str, Any]:
         return {

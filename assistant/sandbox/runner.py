@@ -26,7 +26,7 @@ from assistant.sandbox.image import ensure_worker_image
 from assistant.sandbox.manifest import SkillManifest
 from assistant.sandbox.pool import WarmPool
 from assistant.sandbox.protocol import encode_request
-from assistant.sandbox.proxy import EgressProxy, egress_image
+from assistant.sandbox.proxy import EgressProxy, egress_image, skill_routes
 from assistant.sandbox.worker import DockerWorker
 
 logger = logging.getLogger(__name__)
@@ -139,7 +139,7 @@ class DockerSandbox:
         image = egress_image(self._client, config.base_image, config.egress_dir)
         proxy = EgressProxy(config.instance, image, allowed(config.egress_allow), dict(config.egress_hosts))
         try:
-            proxy.start(self._client, self.egress_skills)
+            proxy.start(self._client, skill_routes(self.egress_skills))
         except Exception:
             proxy.close(self._client)
             raise

@@ -50,6 +50,35 @@ async def approved(store: Store, addresses: Sequence[str]) -> bool:
     return await store.read(lambda s: s.exec(query).one() > 0)
 
 
+async def policy_of(store: Store, addresses: Sequence[str]) -> str | None:
+    """The policy of the newest approval (not revoked since) of any of `addresses`; None for none."""
+    query = (
+        select(Pairing.policy)
+        .where(
+            Pairing.status == "approved",
+            sa.or_(col(Pairing.address).in_(addresses), col(Pairing.other_address).in_(addresses)),
+        )
+        .order_by(col(Pairing.id).desc())
+    )
+    return await store.read(lambda s: s.exec(query).first())
+
+
+async def set_policy(store: Store, pairing_id: int, policy: str) -> Pairing | None:
+    """Give the approved person `pairing_id` the policy `policy` (the caller checks it is a member
+    policy; `owner` never is); None when no approved person has that id."""
+    if policy == "owner":
+        raise ValueError("a member's policy cannot be the owner's")
+
+    def change(session: Session) -> Pairing | None:
+        row = session.get(Pairing, pairing_id)
+        if row is None or row.status != "approved":
+            return None
+        row.policy = policy
+        return row
+
+    return await store.write(change)
+
+
 async def request(store: Store, chat_id: int, addresses: Sequence[str], now: datetime) -> Request:
     """A stranger's code: the live one they have, a new one, or none when the chat's channel
     already has MAX_PENDING_PER_CHANNEL live requests."""

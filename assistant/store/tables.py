@@ -171,6 +171,8 @@ class Pairing(SQLModel, table=True):
     created_at: datetime = instant()
     expires_at: datetime | None = instant(nullable=True)
     decided_at: datetime | None = instant(nullable=True)
+    # The policy an approved person acts with: `member`, or a named one from policy.toml.
+    policy: str = Field(default="member", max_length=16, sa_column_kwargs={"server_default": "member"})
 
 
 class Run(SQLModel, table=True):

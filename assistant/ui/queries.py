@@ -26,6 +26,7 @@ class ChatRow:
     role: str
     last_at: datetime | None
     messages: int
+    policy: str = ""  # a member's policy, when it is not the plain member one
 
 
 @dataclass(frozen=True)
@@ -68,8 +69,14 @@ def _pairing_addresses(session: Session, status: str) -> set[str]:
     return {a for row in rows for a in (row.address, row.other_address) if a}
 
 
+def _member_policies(session: Session) -> dict[str, str]:
+    """Each approved address's policy; the newest approval wins, as it does for access."""
+    rows = session.exec(select(Pairing).where(Pairing.status == "approved").order_by(col(Pairing.id)))
+    return {a: row.policy for row in rows for a in (row.address, row.other_address) if a}
+
+
 def _chats(session: Session, owners: Collection[str]) -> list[ChatRow]:
-    members, pending = _pairing_addresses(session, "approved"), _pairing_addresses(session, "pending")
+    policies, pending = _member_policies(session), _pairing_addresses(session, "pending")
     by_message, by_reply = col(Message.chat_id), col(Reply.chat_id)
     last_in = dict(session.exec(select(by_message, func.max(Message.created_at)).group_by(by_message)).all())
     last_out = dict(session.exec(select(by_reply, func.max(Reply.created_at)).group_by(by_reply)).all())
@@ -79,7 +86,9 @@ def _chats(session: Session, owners: Collection[str]) -> list[ChatRow]:
         chat_id = chat.id or 0
         times = [t for t in (last_in.get(chat_id), last_out.get(chat_id)) if t is not None]
         last = max(times) if times else None
-        rows.append(ChatRow(chat, role_of(chat, owners, members, pending), last, counts.get(chat_id, 0)))
+        role = role_of(chat, owners, policies, pending)
+        policy = policies.get(chat.address, "") if role == "member" else ""
+        rows.append(ChatRow(chat, role, last, counts.get(chat_id, 0), "" if policy == "member" else policy))
     rows.sort(key=lambda r: r.last_at or r.chat.created_at, reverse=True)
     return rows
 
@@ -212,3 +221,9 @@ def media_of(meta: dict[str, Any]) -> str:
     """What a media message held, in words: `image (image/jpeg)`."""
     kind, mime = meta.get("type", "media"), meta.get("mime_type", "")
     return f"{kind} ({mime})" if mime else str(kind)
+
+
+async def chats_by_id(store: Store, ids: Collection[int]) -> dict[int, Chat]:
+    """The chats with these ids, by id (ids with no chat are left out)."""
+    query = select(Chat).where(col(Chat.id).in_(list(ids)))
+    return await store.read(lambda s: {c.id or 0: c for c in s.exec(query)})

@@ -64,11 +64,35 @@ def test_a_file_grants_narrows_and_asks() -> None:
         ({"member": {"min_interval_s": 10}}, "role 'member': min_interval_s: must be a number of seconds"),
         ({"owner": {"max_active_jobs": -1}}, "role 'owner': max_active_jobs: must be a whole number"),
         ({"owner": []}, "role 'owner': (table): must be a table"),
+        ({"members": {"owner": {}}}, "policy members.owner: a name is 1 to 16 of a-z"),
+        ({"members": {"Family Plan": {}}}, "policy members.Family Plan: a name is 1 to 16"),
+        ({"members": {"kids": {"tool": []}}}, "policy members.kids: tool: is not a known field"),
+        ({"members": ["kids"]}, "members: must hold tables such as"),
     ],
 )
 def test_a_bad_file_names_the_file_role_and_field(data: dict[str, object], message: str) -> None:
     with pytest.raises(PolicyError, match=message.replace("(", r"\(").replace(")", r"\)")):
         parse_policy(data, "policy.toml")
+
+
+def test_named_member_policies_lie_over_the_member_policy() -> None:
+    policy = parse_policy(
+        {
+            "member": {"grant": ["fetch"]},
+            "members": {"family": {"teams": True}, "kids": {"deny": ["fetch", "schedule_*"]}},
+        },
+        "policy.toml",
+    )
+    assert policy.member_policies() == ("member", "family", "kids")
+    assert policy.may_use("family", "delegate")
+    assert policy.may_use("family", "fetch")  # from [member]
+    assert not policy.may_use("member", "delegate")
+    assert not policy.may_use("kids", "fetch")
+    assert not policy.may_use("kids", "schedule_task")
+    assert policy.may_use("kids", "remember")
+    assert policy.role("kids").tokens_per_day == 200_000
+    assert policy.role("gone") == policy.role("member")  # a policy removed from the file: the member's
+    assert DEFAULT_POLICY.member_policies() == ("member",)
 
 
 def test_loading_from_the_data_directory(tmp_path: Path) -> None:

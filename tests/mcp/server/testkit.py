@@ -1,5 +1,6 @@
 """An MCP server for Hearth's tests, written with the official SDK: tools that behave, and tools that
-crash, hang, answer malformed results, flood, or change the tool list.
+crash, hang, answer malformed results, flood, or change the tool list; with TESTKIT_FETCH=1 also
+`fetch`, a GET through the proxy the environment names (the egress tests).
 
 Run over stdio (`python3 testkit.py`, as inside its container) or streamable HTTP
 (`python3 testkit.py --http PORT`, on loopback). It says nothing on stdout but protocol.
@@ -12,6 +13,8 @@ import json
 import os
 import sys
 import time
+import urllib.error
+import urllib.request
 
 import anyio
 from mcp.server import MCPServer
@@ -57,6 +60,18 @@ def whoami() -> str:
     """Where the server runs: user id, host name and the variables it was given."""
     given = {k: v for k, v in os.environ.items() if k.startswith("TESTKIT_")}
     return json.dumps({"uid": os.getuid(), "host": os.uname().nodename, "env": given})
+
+
+def fetch(url: str, direct: bool = False) -> str:
+    """GET `url` through the proxy the environment names, or with `direct` ignoring it."""
+    opener = urllib.request.build_opener(*([urllib.request.ProxyHandler({})] if direct else []))
+    try:
+        with opener.open(url, timeout=5) as response:
+            return f"{response.status} {response.read(200).decode(errors='replace')}"
+    except urllib.error.HTTPError as exc:
+        return f"{exc.code} refused" if exc.code == 403 else str(exc.code)
+    except OSError as exc:
+        return f"unreachable: {exc}"
 
 
 @server.tool(annotations=READ_ONLY)
@@ -140,6 +155,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--http", type=int, metavar="PORT", help="serve streamable HTTP on 127.0.0.1:PORT")
     args = parser.parse_args()
+    if os.environ.get("TESTKIT_FETCH") == "1":
+        # Only for the egress tests: every other test sees the same tool list without it.
+        server.add_tool(fetch, annotations=READ_ONLY)
     if args.http is None:
         server.run()
     else:

@@ -1,17 +1,19 @@
-"""The dashboard's main flows in a real browser: sign in and out, approve a pairing request, pause and
-resume a job, page through a transcript; and a screenshot of every page."""
+"""The dashboard's main flows in a real browser: sign in and out, approve a pairing request, answer an
+approval, pause and resume a job, page through a transcript; and a screenshot of every page."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from assistant.keys import STORE
+from assistant.agent.tools import ToolContext, Trust
+from assistant.keys import APPROVALS, STORE, TOOLS
 from assistant.store import memory, pairing, runs
 from assistant.store.tables import ChatSummary, Fact, Reply, Run
 from tests.conftest import AUTH
@@ -103,6 +105,23 @@ def test_page_through_a_transcript(browser: Browser, live: LiveHearth) -> None:
     browser.wait_text(".pager", "page 2 of 3")
 
 
+def test_answer_an_approval(browser: Browser, live: LiveHearth) -> None:
+    code = browser.run(_held(live, "the spare key is under the blue pot"))
+    signed_in(browser, "/ui/approvals")
+    assert "remember" in browser.text("#approvals-pending")
+    assert "the spare key is under the blue pot" in browser.text("#approvals-pending .arguments")
+    browser.shot("approvals", "approvals: a call waiting for the owner, exactly what would run; the history")
+    browser.press(f"approve-{code}")
+    assert f"Approved {code}: remember" in browser.text("#flash")
+    assert "Nothing is waiting for approval." in browser.text("#approvals-pending")
+    assert "done" in browser.text("#approvals-history .status")
+    browser.shot(
+        "approvals-answered", "approvals: the call approved from the dashboard, run once, in the history"
+    )
+    facts = browser.run(memory.facts(live.app[STORE], _chat_id(browser, live)))
+    assert [f.text for f in facts] == ["the spare key is under the blue pot"]
+
+
 def test_every_other_page(browser: Browser, live: LiveHearth) -> None:
     store = live.app[STORE]
     turn_id = browser.run(_converse(live, "plan my week"))
@@ -125,15 +144,39 @@ def test_every_other_page(browser: Browser, live: LiveHearth) -> None:
     button = browser.find("#outbox button[id^=drop-]")
     browser.press(str(button.get_attribute("id")))
     assert "was dropped" in browser.text("#flash")
-    browser.open("/ui/approvals")
-    browser.find("#approvals-pending")
-    browser.shot("approvals", "approvals: tool calls waiting for the owner, and the history")
     browser.open("/ui/skills")
     browser.find("#sandbox")
     browser.shot("skills", "skills and MCP: loaded skills, the sandbox, MCP servers")
     browser.open("/ui/settings")
     assert "**********" in browser.text("#settings")
     browser.shot("settings", "settings: the effective configuration, secrets masked; the backup button")
+
+
+async def _held(live: LiveHearth, fact: str) -> str:
+    """A call to remember held for approval in the API chat `anna`, as the guard holds one; its code."""
+    chat = await add_chat(live.app[STORE], "api", "api:anna")
+    tool = live.app[TOOLS].get("remember")
+    assert tool is not None
+    assert chat.id is not None
+    ctx = ToolContext(
+        chat.id,
+        "api:api:anna",
+        ZoneInfo("UTC"),
+        datetime.now(UTC),
+        trust=Trust(role="owner"),
+        turn_key="m1",
+        call_key="m1:0",
+    )
+    await live.app[APPROVALS].request(
+        tool, {"fact": fact}, ctx, "the policy always asks before this tool runs"
+    )
+    [row] = await live.app[APPROVALS].pending()
+    return row.code
+
+
+def _chat_id(browser: Browser, live: LiveHearth) -> int:
+    chat = browser.run(add_chat(live.app[STORE], "api", "api:anna"))
+    return int(chat.id or 0)
 
 
 class _Client:

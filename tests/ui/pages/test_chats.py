@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from assistant.keys import STORE
+from assistant.settings import Settings
 from assistant.store import memory
 from assistant.store.tables import Fact, Message, Reply
 from assistant.types import Address
 from tests.api import send, wait_handled
 from tests.conftest import AppClient, MakeClient
-from tests.ui.dashboard import HasApp, add_chat
+from tests.ui.dashboard import HasApp, add_chat, post
 from tests.ui.pages.test_jobs import add_job
 from tests.ui.pages.test_people import ask
 
@@ -90,3 +91,18 @@ async def test_a_chat_shows_its_facts_summary_and_jobs_escaped(client: AppClient
 async def test_an_unknown_chat_is_not_found(client: AppClient) -> None:
     assert (await client.get("/ui/chats/4242")).status == 404
     assert (await client.get("/ui/chats/x")).status == 404
+
+
+async def test_a_members_chat_shows_their_policy(make_client: MakeClient, settings: Settings) -> None:
+    (settings.data_dir / "policy.toml").write_text("[members.family]\nteams = true\n")
+    client = await make_client()
+    plain, family = await ask(client, "whatsapp:+15552223333"), await ask(client, "whatsapp:+15554445555")
+    for row in (plain, family):
+        await post(client, f"/ui/people/{row.id}/approve")
+    await post(client, f"/ui/people/{family.id}/policy", policy="family")
+    page = await (await client.get("/ui/chats")).text()
+    rows = {a: page[page.index(f"{a}</a>") :].split("</tr>")[0] for a in (plain.address, family.address)}
+    assert '<span class="role member">member</span>' in rows[plain.address]
+    assert '<span class="role member">member · family</span>' in rows[family.address]
+    detail = await (await client.get(f"/ui/chats/{family.chat_id}")).text()
+    assert "member · family" in detail

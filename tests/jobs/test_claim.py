@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
+import signal
+import sys
+from asyncio.subprocess import PIPE
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -13,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from assistant.store import Store
-from tests.jobs.scheduling import FakeClock, Harness, job_messages, replies
+from tests.jobs.scheduling import FakeClock, Harness, job_messages, replies, sqlite_locked
 from tests.store.test_postgres import postgres_url
 
 __all__ = ["postgres_url"]
@@ -34,13 +36,8 @@ def writes_held(url: str, job_id: int) -> Iterator[None]:
     """Hold up every write to the job (SQLite: the file's write lock; PostgreSQL: the row's lock)
     while reads go on, so that both schedulers have read the due job before either may claim it."""
     if url.startswith("sqlite"):
-        lock = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
-        lock.execute("BEGIN EXCLUSIVE")
-        try:
+        with sqlite_locked(Path(url.removeprefix("sqlite:///"))):
             yield
-        finally:
-            lock.execute("COMMIT")
-            lock.close()
         return
     engine = sa.create_engine(url)
     try:
@@ -77,3 +74,42 @@ async def test_two_schedulers_firing_one_due_time_at_once_run_it_once(
     assert sorted(fired) == [False, True]
     rows = await (job_messages if kind == "task" else replies)(stores[0], chat_id)
     assert len(rows) == 1
+
+
+FIRE = """
+import asyncio, sys
+from datetime import datetime
+from assistant.jobs.service import JobService
+from assistant.store import Store
+
+async def main() -> None:
+    store = await Store.open(sys.argv[1])
+    now = datetime.fromisoformat(sys.argv[2])
+    service = JobService(store, clock=lambda: now, notify=lambda _: None, wake=lambda: None)
+    print("firing", flush=True)
+    await service.fire(int(sys.argv[3]))
+
+asyncio.run(main())
+"""
+
+
+async def test_a_scheduler_killed_while_firing_leaves_the_due_time_to_the_next(
+    database_url: str, stores: tuple[Store, Store]
+) -> None:
+    h = Harness(stores[0], FakeClock(START_AT))
+    chat_id = await h.chat()
+    job = await h.add(chat_id, every="1h")
+    assert job.id is not None
+    due_at = START_AT + timedelta(hours=1)
+    with writes_held(database_url, job.id):
+        firing = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", FIRE, database_url, due_at.isoformat(), str(job.id), stdout=PIPE
+        )
+        assert firing.stdout is not None
+        assert await asyncio.wait_for(firing.stdout.readline(), 20) == b"firing\n"
+        await asyncio.sleep(HOLD_S)  # now it waits to claim the due time
+        firing.kill()
+        assert await firing.wait() == -signal.SIGKILL
+    h.clock.now = due_at
+    assert await h.service.fire(job.id) is True
+    assert [r.meta["due_at"] for r in await replies(stores[0], chat_id)] == [due_at.isoformat()]

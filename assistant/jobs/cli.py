@@ -20,7 +20,7 @@ from assistant.store.jobs import JobKind
 from assistant.store.tables import Chat, Job
 from assistant.types import Address
 
-RESTART_NOTE = "A running Hearth arms jobs added or resumed here when it next starts."
+RESTART_NOTE = "A running Hearth runs a job added or resumed here within two minutes of its due time."
 
 
 def arguments(parser: argparse.ArgumentParser) -> None:

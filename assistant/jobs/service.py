@@ -4,46 +4,35 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
 from assistant.jobs import outcomes
-from assistant.jobs.rules import Action, line, owned
+from assistant.jobs.rows import MISSED_NOW_HEADER, job_row, missed_line, notice
+from assistant.jobs.rules import Action, owned
 from assistant.jobs.rules import change as change_job
 from assistant.jobs.timer import ApsTimer, Timer
-from assistant.jobs.triggers import CatchUp, catch_up, next_run, spec_of
-from assistant.jobs.when import format_when
+from assistant.jobs.triggers import catch_up, spec_of
 from assistant.pipeline import TurnEnd
 from assistant.store import Store, jobs
 from assistant.store.jobs import Armed
-from assistant.store.tables import Chat, Job, Message, Reply
+from assistant.store.tables import Chat, Job, Message
 
 logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
-NOTICE = {"kind": "notice"}
-MISSED_HEADER = "While I was not running, these jobs missed their time (too late to run now):"
+# A run this long after its due time says it is late.
+LATE_AFTER = timedelta(seconds=60)
+# A due time this long past without a run had its timer lost: the sweep runs it.
+SWEEP_SLACK = timedelta(seconds=30)
+RETRY_MAX_S = 60.0
 
 
-def reminder_text(job: Job, due_at: datetime, late: bool) -> str:
-    if not late:
-        return f"Reminder: {job.text}"
-    return f"Reminder (late: it was due {format_when(due_at, job.timezone)}): {job.text}"
-
-
-def task_text(job: Job, due_at: datetime, late: bool) -> str:
-    """What the agent reads for a task's run: the prompt, marked as scheduled and maybe late."""
-    note = ", running late" if late else ""
-    return f"[Scheduled task {job.id}, due {format_when(due_at, job.timezone)}{note}] {job.text}"
-
-
-def missed_line(job: Job, plan: CatchUp) -> str:
-    assert plan.last_missed_at is not None
-    times = "1 time" if plan.missed_count == 1 else f"{plan.missed_count} times"
-    return (
-        f"- {line(job, job.timezone)}: missed {times}, last {format_when(plan.last_missed_at, job.timezone)}"
-    )
+def retry_delay_s(failures: int, first_s: float) -> float:
+    """The wait before trying a job again after its `failures`-th failed fire in a row: doubling
+    from `first_s`, at most RETRY_MAX_S."""
+    return float(min(first_s * 2 ** min(failures - 1, 16), RETRY_MAX_S))
 
 
 class JobService:
@@ -58,14 +47,18 @@ class JobService:
         wake: Callable[[], None],
         timer: Timer | None = None,
         may_fire: Callable[[int], Awaitable[bool]] | None = None,
+        retry_s: float = 1.0,
     ) -> None:
         self.store = store
         self.clock = clock
         self.notify = notify
         self.wake = wake
-        self.timer: Timer = timer or ApsTimer(self.fire)
+        self.timer: Timer = timer or ApsTimer(self.fire, self.sweep)
         # Whether a chat may still have its jobs run (its person has access); None: always.
         self.may_fire = may_fire
+        self.retry_s = retry_s
+        # Failed fires in a row of each job now waiting for a retry.
+        self.failures: dict[int, int] = {}
 
     async def start(self) -> int:
         """Catch up on due times passed while down, then arm every live job; returns how many."""
@@ -112,45 +105,91 @@ class JobService:
     async def _tell_missed(self, missed: dict[int, list[str]], now: datetime) -> None:
         if not missed:
             return
-        notices = [
-            Reply(
-                chat_id=chat_id,
-                text="\n".join([MISSED_HEADER, *lines]),
-                meta={"kind": "notice"},
-                created_at=now,
-            )
-            for chat_id, lines in missed.items()
-        ]
+        notices = [notice(chat_id, lines, now) for chat_id, lines in missed.items()]
         await self.store.write(lambda s: s.add_all(notices))
         self.wake()
 
     async def fire(self, job_id: int) -> bool:
-        """Run the job's stored due time if it has come and no one ran it yet; True when this call did."""
+        """Run the job's due time if it has come and no one ran it yet; True when this call did.
+
+        A failure (the database locked by another process, a lost PostgreSQL connection) is logged
+        and the job tried again after a doubling wait, until it runs or its due time is past the
+        job's grace and recorded missed. Several due times passed run once, late.
+        """
+        return await self._attempt(job_id, rearm=job_id in self.failures)
+
+    async def sweep(self) -> int:
+        """Try every live job whose due time passed SWEEP_SLACK ago without a run (its timer lost, or
+        the job made by another process), and arm it again; how many ran."""
         try:
-            return await self._fire(job_id, self.clock())
+            overdue = await jobs.overdue(self.store, self.clock() - SWEEP_SLACK)
         except Exception:
-            logger.exception("job %s failed to fire", job_id)
-            return False
-
-    async def _fire(self, job_id: int, now: datetime) -> bool:
-        if not await self._may_fire(job_id):
-            return False
-
-        def fire(session: Session) -> tuple[Job | None, datetime | None, bool]:
-            job = session.get(Job, job_id)
-            if job is None or not job.active or job.next_run_at is None:
-                return None, None, False
-            if job.next_run_at > now:
-                return job, None, False
-            due_at, next_at = job.next_run_at, next_run(spec_of(job), now)
-            return job, next_at, self._claim(session, job, due_at, now, next_at, late=False)
-
-        job, next_at, ran = await self.store.write(fire)
-        if job is None:
-            self.timer.drop(job_id)
-        elif ran:
-            self._after(job, next_at)
+            logger.exception("looking for overdue jobs failed; trying again at the next sweep")
+            return 0
+        ran = 0
+        for job_id in overdue:
+            if job_id not in self.failures:  # else its retry is already armed
+                ran += await self._attempt(job_id, rearm=True)
+        if ran:
+            logger.warning("the sweep ran %d jobs whose timers were lost", ran)
         return ran
+
+    async def _attempt(self, job_id: int, *, rearm: bool) -> bool:
+        try:
+            ran, job = await self._fire(job_id, self.clock())
+        except Exception:
+            failures = self.failures[job_id] = self.failures.get(job_id, 0) + 1
+            delay_s = retry_delay_s(failures, self.retry_s)
+            logger.exception(
+                "job %s failed to fire (%d in a row); trying again in %.1f s", job_id, failures, delay_s
+            )
+            self.timer.later(job_id, self.clock() + timedelta(seconds=delay_s))
+            return False
+        self.failures.pop(job_id, None)
+        if job is None or not job.active:
+            self.timer.drop(job_id)
+        elif rearm:
+            self.arm(job)
+        return ran
+
+    async def _fire(self, job_id: int, now: datetime) -> tuple[bool, Job | None]:
+        """One try, in one transaction: whether it ran, and the job as it is now (None: gone)."""
+        if not await self._may_fire(job_id):
+            return False, None
+
+        def fire(session: Session) -> tuple[bool, bool, Job | None]:
+            job = session.get(Job, job_id)
+            if job is None or not job.active or job.next_run_at is None or job.next_run_at > now:
+                return False, False, job
+            ran, missed = self._due(session, job, now)
+            session.refresh(job)
+            return ran, missed, job
+
+        ran, missed, job = await self.store.write(fire)
+        if ran and job is not None:
+            self._after(job, job.next_run_at)
+        elif missed:
+            self.wake()
+        return ran, job
+
+    def _due(self, session: Session, job: Job, now: datetime) -> tuple[bool, bool]:
+        """Run the latest due time from the stored next run on that is within the grace, or record
+        them missed and tell the chat; (ran, missed)."""
+        assert job.id is not None
+        assert job.next_run_at is not None
+        passed_from = job.next_run_at - timedelta(microseconds=1)
+        plan = catch_up(spec_of(job), passed_from, now, job.grace_s)
+        if plan.late_due_at is not None:
+            late = now - plan.late_due_at > LATE_AFTER
+            return self._claim(session, job, plan.late_due_at, now, plan.next_due_at, late=late), False
+        if plan.last_missed_at is None:
+            return False, False
+        values = {"last_outcome": "missed", "next_run_at": plan.next_due_at}
+        if not jobs.claim(session, job.id, plan.last_missed_at, **values):
+            return False, False
+        logger.warning("job %s missed its time %s: too late to run now", job.id, plan.last_missed_at)
+        session.add(notice(job.chat_id, [missed_line(job, plan)], now, MISSED_NOW_HEADER))
+        return False, True
 
     async def _may_fire(self, job_id: int) -> bool:
         """False, with the job paused, when its chat has lost access since the job was made."""
@@ -189,7 +228,7 @@ class JobService:
             return False
         chat = session.get(Chat, job.chat_id)
         assert chat is not None
-        session.add(self._row(job, chat, due_at, now, late))
+        session.add(job_row(job, chat, due_at, now, late))
         return True
 
     def _after(self, job: Job, next_at: datetime | None) -> None:
@@ -200,22 +239,6 @@ class JobService:
             self.wake()
         else:
             self.notify(job.chat_id)
-
-    def _row(self, job: Job, chat: Chat, due_at: datetime, now: datetime, late: bool) -> Reply | Message:
-        meta = {"job_id": str(job.id), "due_at": due_at.isoformat(), "late": "yes" if late else "no"}
-        if job.kind == "reminder":
-            return Reply(
-                chat_id=job.chat_id, text=reminder_text(job, due_at, late), meta=meta, created_at=now
-            )
-        return Message(
-            chat_id=job.chat_id,
-            channel=chat.channel,
-            provider_id=f"job:{job.id}:{due_at.isoformat()}",
-            kind="job",
-            text=task_text(job, due_at, late),
-            meta=meta,
-            created_at=now,
-        )
 
     async def outcome(self, end: TurnEnd) -> None:
         """The pipeline's listener: record a closed or deferred turn on the jobs it ran."""
@@ -251,7 +274,7 @@ class JobService:
             chat = session.get(Chat, job.chat_id)
             assert row is not None
             assert chat is not None
-            added = self._row(row, chat, now, now, late=False)
+            added = job_row(row, chat, now, now, late=False)
             if isinstance(added, Message):
                 # Unique beside the scheduled runs' ids (job:ID:due time).
                 added.provider_id = f"job:{job_id}:now:{now.isoformat()}"

@@ -10,6 +10,8 @@ from typing import Protocol
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 from assistant.jobs.triggers import TriggerSpec, next_run
 
@@ -37,6 +39,9 @@ class Timer(Protocol):
 
     def put(self, job_id: int, spec: TriggerSpec, next_at: datetime) -> None: ...
 
+    def later(self, job_id: int, at: datetime) -> None:
+        """Fire the job once at `at` instead of its due times, until `put` or `drop` says otherwise."""
+
     def drop(self, job_id: int) -> None: ...
 
     def start(self) -> None: ...
@@ -44,11 +49,22 @@ class Timer(Protocol):
     def stop(self) -> None: ...
 
 
-class ApsTimer:
-    """APScheduler 3.x in memory: nothing pickled, every late due time still runs, never two at once."""
+SWEEP_ID = "sweep"
 
-    def __init__(self, fire: Callable[[int], Awaitable[object]]) -> None:
+
+class ApsTimer:
+    """APScheduler 3.x in memory: nothing pickled, every late due time still runs, never two at once;
+    with `sweep`, that is also called every `sweep_interval_s`."""
+
+    def __init__(
+        self,
+        fire: Callable[[int], Awaitable[object]],
+        sweep: Callable[[], Awaitable[object]] | None = None,
+        sweep_interval_s: float = 60.0,
+    ) -> None:
         self._fire = fire
+        self._sweep = sweep
+        self._sweep_interval_s = sweep_interval_s
         self.scheduler = AsyncIOScheduler(
             timezone="UTC",
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
@@ -68,11 +84,26 @@ class ApsTimer:
             misfire_grace_time=None,
         )
 
+    def later(self, job_id: int, at: datetime) -> None:
+        self.scheduler.add_job(
+            self._fire,
+            DateTrigger(at),
+            args=[job_id],
+            id=str(job_id),
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
+        )
+
     def drop(self, job_id: int) -> None:
         with suppress(JobLookupError):
             self.scheduler.remove_job(str(job_id))
 
     def start(self) -> None:
+        if self._sweep is not None:
+            every = IntervalTrigger(seconds=self._sweep_interval_s)
+            self.scheduler.add_job(self._sweep, every, id=SWEEP_ID, coalesce=True, max_instances=1)
         self.scheduler.start()
 
     def stop(self) -> None:

@@ -9,9 +9,14 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from assistant.settings import Settings
 
+# How long SIGTERM waits for open HTTP requests before the turns' drain starts. Webhooks answer once
+# a message is stored, in milliseconds; only a long `?wait=` on the HTTP API is cut short.
+HTTP_SHUTDOWN_S = 10.0
+
 
 def serve(settings: Settings, _args: argparse.Namespace) -> int:
-    """Run the HTTP server until SIGTERM or SIGINT; in-flight turns get the drain timeout to finish."""
+    """Run the HTTP server until SIGTERM or SIGINT: open requests get HTTP_SHUTDOWN_S, then running
+    turns get the drain timeout to finish."""
     from aiohttp import web
 
     from assistant.app import create_app
@@ -22,7 +27,7 @@ def serve(settings: Settings, _args: argparse.Namespace) -> int:
             create_app(settings),
             host=settings.host,
             port=settings.port,
-            shutdown_timeout=settings.drain_timeout_s,
+            shutdown_timeout=HTTP_SHUTDOWN_S,
             print=lambda text: print(text, flush=True),
             access_log=None,
         )

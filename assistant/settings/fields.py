@@ -68,7 +68,8 @@ class Settings:
     model_first_token_timeout_s: float = setting(positive_float, SECONDS, 120.0)
     model_stall_timeout_s: float = setting(positive_float, SECONDS, 60.0)
     model_total_timeout_s: float = setting(positive_float, SECONDS, 600.0)
-    drain_timeout_s: float = setting(positive_float, SECONDS, 10.0)
+    # A turn on a CPU model can take a minute or more: SIGTERM lets a running one finish.
+    drain_timeout_s: float = setting(positive_float, SECONDS, 120.0)
     model_retry_s: float = setting(positive_float, SECONDS, 5.0)
     send_retry_s: float = setting(positive_float, SECONDS, 2.0)
     # sandbox

@@ -19,13 +19,16 @@ BUSY_TIMEOUT_MS = 5000
 _SYNC_DRIVERS = {"sqlite+aiosqlite": "sqlite", "postgresql+asyncpg": "postgresql+psycopg"}
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    cursor = dbapi_conn.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-    cursor.close()
+def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[Any, Any], None]:
+    def set_pragmas(dbapi_conn: Any, _record: Any) -> None:
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.close()
+
+    return set_pragmas
 
 
 def sync_url(url: str) -> sa.URL:
@@ -34,15 +37,16 @@ def sync_url(url: str) -> sa.URL:
     return parsed.set(drivername=driver) if driver else parsed
 
 
-def create_engine(url: str) -> sa.Engine:
-    """An engine for `url`; for SQLite the file's directory is created and the pragmas set."""
+def create_engine(url: str, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> sa.Engine:
+    """An engine for `url`; for SQLite the file's directory is created and the pragmas set, a
+    write waiting up to `busy_timeout_ms` for another process's lock before it fails."""
     parsed = sync_url(url)
     if parsed.get_backend_name() != "sqlite":
         return sa.create_engine(parsed, pool_pre_ping=True)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = sa.create_engine(parsed, pool_size=4, max_overflow=4)
-    sa.event.listen(engine, "connect", _sqlite_pragmas)
+    sa.event.listen(engine, "connect", _sqlite_pragmas(busy_timeout_ms))
     return engine
 
 
@@ -73,9 +77,9 @@ class Store:
         self._write_lock = asyncio.Lock()
 
     @classmethod
-    async def open(cls, url: str) -> Store:
+    async def open(cls, url: str, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Store:
         """Connect to `url` and apply any pending migrations."""
-        engine = await asyncio.to_thread(create_engine, url)
+        engine = await asyncio.to_thread(create_engine, url, busy_timeout_ms)
         await asyncio.to_thread(migrate, engine)
         return cls(engine)
 

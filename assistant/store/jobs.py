@@ -83,6 +83,14 @@ async def schedulable(store: Store) -> list[Armed]:
     return await store.read(armed)
 
 
+async def overdue(store: Store, before: datetime) -> list[int]:
+    """The live jobs (not cancelled, not paused) whose stored next run is at or before `before`."""
+    query = sa.select(col(Job.id)).where(
+        col(Job.cancelled_at).is_(None), col(Job.paused).is_(False), col(Job.next_run_at) <= before
+    )
+    return await store.read(lambda s: [int(i or 0) for i in s.connection().execute(query).scalars()])
+
+
 async def update(store: Store, job_id: int, **values: object) -> Job | None:
     """Set fields of one job; None when there is no such job."""
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -36,6 +39,9 @@ class ManualTimer:
 
     def put(self, job_id: int, spec: TriggerSpec, next_at: datetime) -> None:
         self.armed[job_id] = next_at
+
+    def later(self, job_id: int, at: datetime) -> None:
+        self.armed[job_id] = at
 
     def drop(self, job_id: int) -> None:
         self.armed.pop(job_id, None)
@@ -94,6 +100,8 @@ class Harness:
             at, job_id = min(due)
             self.clock.now = at
             await self.service.fire(job_id)
+            if self.timer.armed.get(job_id, at) != at:  # the service set the timer itself (a retry)
+                continue
             job = await jobs.get(self.store, job_id)
             assert job is not None
             if job.next_run_at == at:  # not fired (paused, cancelled, claimed elsewhere): stop here
@@ -103,8 +111,21 @@ class Harness:
         self.clock.now = until
 
 
-async def open_store(path: Path) -> Store:
-    return await Store.open(f"sqlite:///{path}")
+async def open_store(path: Path, busy_timeout_ms: int = 5000) -> Store:
+    return await Store.open(f"sqlite:///{path}", busy_timeout_ms=busy_timeout_ms)
+
+
+@contextmanager
+def sqlite_locked(path: Path) -> Iterator[None]:
+    """Another process's write transaction on the file (a CLI, a backup): `BEGIN EXCLUSIVE` held
+    until the block ends. Reads go on (WAL); writes wait for their busy timeout, then fail."""
+    lock = sqlite3.connect(path, isolation_level=None)
+    lock.execute("BEGIN EXCLUSIVE")
+    try:
+        yield
+    finally:
+        lock.execute("COMMIT")
+        lock.close()
 
 
 async def replies(store: Store, chat_id: int) -> list[Reply]:

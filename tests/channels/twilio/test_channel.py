@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from sqlmodel import col, select
+from twilio.request_validator import RequestValidator
 
 from assistant.app import create_app
 from assistant.keys import STORE
@@ -18,6 +19,7 @@ from tests.channels.webhooks import (
     PUBLIC,
     SMS_FROM,
     TWILIO_SID,
+    TWILIO_TOKEN,
     WA_FROM,
     post_twilio,
     twilio_form,
@@ -77,6 +79,20 @@ async def test_a_forged_webhook_is_refused_and_nothing_is_written(tw: AppClient)
     assert response.status == 403
     unsigned = await tw.post("/webhooks/twilio", data=form)
     assert unsigned.status == 403
+    assert await tw.app[STORE].read(lambda s: list(s.exec(select(Message)))) == []
+
+
+@pytest.mark.parametrize("keep_chars", [27, 14, 1])
+async def test_a_truncated_signature_is_refused_and_nothing_is_written(
+    tw: AppClient, keep_chars: int
+) -> None:
+    # The start of the right signature is no signature: a prefix compare would let a forger in.
+    form = twilio_form("let me in", OWNER_SMS)
+    signature = RequestValidator(TWILIO_TOKEN).compute_signature(PUBLIC + "/webhooks/twilio", form)
+    assert len(signature) == 28
+    headers = {"X-Twilio-Signature": signature[:keep_chars]}
+    response = await tw.post("/webhooks/twilio", data=form, headers=headers)
+    assert response.status == 403
     assert await tw.app[STORE].read(lambda s: list(s.exec(select(Message)))) == []
 
 

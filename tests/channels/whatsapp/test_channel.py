@@ -93,6 +93,18 @@ async def test_a_forged_webhook_is_refused_and_nothing_is_written(
     assert await rows(wa, Message) == []
 
 
+@pytest.mark.parametrize("hex_digits", [63, 32, 1])
+async def test_a_truncated_signature_is_refused_and_nothing_is_written(
+    wa: AppClient, hex_digits: int
+) -> None:
+    # The start of the right signature is no signature: a prefix compare would let a forger in.
+    body = wa_body(wa_message("let me in"))
+    signature = meta_signature(body)[: len("sha256=") + hex_digits]
+    response = await post_whatsapp(wa, body, signature=signature)
+    assert response.status == 403
+    assert await rows(wa, Message) == []
+
+
 @pytest.mark.parametrize("body", [b"{not json", b"[]", b'{"object":"whatsapp_business_account","entry":{}}'])
 async def test_a_malformed_payload_gets_400(wa: AppClient, body: bytes) -> None:
     assert (await post_whatsapp(wa, body)).status == 400

@@ -7,6 +7,7 @@ import contextlib
 import hmac
 import json
 import logging
+import math
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -111,10 +112,14 @@ def _message_id(request: web.Request) -> int:
 
 
 def _wait_s(request: web.Request) -> float:
+    """The `wait` query parameter, held between 0 and MAX_WAIT_S; 400 unless it is a number."""
     try:
-        return min(max(float(request.query.get("wait", "0")), 0.0), MAX_WAIT_S)
+        wait_s = float(request.query.get("wait", "0"))
     except ValueError:
-        raise _error(400, "'wait' must be a number of seconds", field="wait") from None
+        wait_s = math.nan
+    if math.isnan(wait_s):
+        raise _error(400, "'wait' must be a number of seconds", field="wait")
+    return min(max(wait_s, 0.0), MAX_WAIT_S)
 
 
 async def get_message(request: web.Request) -> web.Response:

@@ -58,6 +58,10 @@ class Handled:
             if not waiters:
                 self._waiters.pop(message_id, None)
 
+    def release(self) -> None:
+        """Stop every wait now (the server is shutting down); the waiters read the status as it is."""
+        self.fire(list(self._waiters))
+
     def fire(self, message_ids: Iterable[int]) -> None:
         for message_id in message_ids:
             for future in self._waiters.pop(message_id, []):

@@ -168,7 +168,6 @@ class Agent:
                 result.untrusted |= output.untrusted
                 result.tool_calls.append(call)
                 messages.append({"role": "tool", "tool_name": call.name, "content": output.text})
-        result.text = NO_ANSWER  # only with no steps at all
         return result
 
     async def _run(self, call: ToolCall, ctx: ToolContext, tainted: bool, written: bool) -> Result:

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from assistant.agent.turn import NO_ANSWER
+from assistant.jobs.app import NO_JOBS
 from tests.api import send, wait_handled
 from tests.conftest import AppClient, MakeClient
 from tests.fakes.ollama import FakeOllama, Step
@@ -70,11 +71,13 @@ async def test_the_request_carries_context_size_and_keep_alive(client: AppClient
 
 async def test_a_tool_call_on_the_last_step_is_not_run(make_client: MakeClient, fake: FakeOllama) -> None:
     client = await make_client(max_steps=2)
-    fake.push(Step(tool_calls=[TIME_CALL]), Step(tool_calls=[TIME_CALL]))
+    schedule = {"name": "schedule_reminder", "arguments": {"text": "stretch", "every": "1d"}}
+    fake.push(Step(tool_calls=[TIME_CALL]), Step(tool_calls=[schedule]))
     view = await wait_handled(client, await send(client, "t", "what time is it?"))
     assert [r["text"] for r in view["replies"]] == [NO_ANSWER]
     assert len(fake.chat_requests) == 2
-    assert [m["role"] for m in fake.chat_requests[-1]["messages"]].count("tool") == 1
+    jobs = await wait_handled(client, await send(client, "t", "/jobs"))
+    assert [r["text"] for r in jobs["replies"]] == [NO_JOBS]
 
 
 async def test_a_call_written_as_text_on_the_last_step_is_never_shown(

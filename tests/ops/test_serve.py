@@ -15,7 +15,7 @@ from tests.conftest import AUTH
 from tests.fakes.ollama import FakeOllama, Step
 from tests.process import Server, free_port, hearth_env
 
-DRAIN_S = 1.0
+DRAIN_S = 2.0
 
 
 async def post(server: Server, chat: str, text: str) -> str:

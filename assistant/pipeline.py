@@ -58,6 +58,10 @@ class Handled:
             if not waiters:
                 self._waiters.pop(message_id, None)
 
+    def release(self) -> None:
+        """Stop every wait now (the server is shutting down); the waiters read the status as it is."""
+        self.fire(list(self._waiters))
+
     def fire(self, message_ids: Iterable[int]) -> None:
         for message_id in message_ids:
             for future in self._waiters.pop(message_id, []):
@@ -222,9 +226,9 @@ class Pipeline:
     async def _defer(self, turn: Turn, group: list[Message], exc: Exception) -> None:
         attempts = max(m.attempts for m in group) + 1
         delay_s = backoff_s(attempts, self.retry_s)
-        logger.warning("model unavailable (%s); retrying chat %s in %.1f s", exc, turn.chat_id, delay_s)
+        turn.error = _reason(exc)
+        logger.warning("%s; retrying chat %s in %.1f s", turn.error, turn.chat_id, delay_s)
         self.metrics.turn_failures.inc()
-        turn.error = f"model unavailable: {exc}"
         turn.finished_at = self.clock()
         notice = MODEL_DOWN if any(m.attempts == 0 for m in group) else None
         ids = [m.id for m in group if m.id is not None]
@@ -252,6 +256,13 @@ class Pipeline:
         self.on_reply()
         await self._tell(TurnEnd(turn, group, status, result))
         self.handled.fire(ids)
+
+
+def _reason(exc: Exception) -> str:
+    """Why a turn waits, for the log and the dashboard: a missing model says how to get it back."""
+    if isinstance(exc, ModelMissing):
+        return f"model missing: Ollama does not have {exc}; run `hearth pull`"
+    return f"model unavailable: {exc}"
 
 
 def _record(turn: Turn, result: TurnResult) -> None:

@@ -65,7 +65,8 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: asyncio.subprocess.Process | None = None
         # The server's log goes to a file: a pipe nobody reads would fill up and block it.
-        self.log = (cwd / f"hearth-{self.port}.log").open("ab")
+        self.log_path = cwd / f"hearth-{self.port}.log"
+        self.log = self.log_path.open("ab")
 
     async def start(self, ready_timeout_s: float = 20) -> None:
         self.proc = await asyncio.create_subprocess_exec(
@@ -86,6 +87,12 @@ class Server:
                             return
                 except aiohttp.ClientConnectionError:
                     await asyncio.sleep(0.05)
+
+    async def logged(self, text: str, timeout_s: float = 20) -> None:
+        """Wait until the server's log holds `text`."""
+        async with asyncio.timeout(timeout_s):
+            while text not in self.log_path.read_text(errors="replace"):
+                await asyncio.sleep(0.05)
 
     async def kill(self) -> None:
         assert self.proc is not None

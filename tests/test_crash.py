@@ -11,6 +11,7 @@ import pytest
 
 from tests.conftest import AUTH
 from tests.fakes.ollama import FakeOllama, Step
+from tests.faults import allow, refuse
 from tests.process import Server, hearth_env
 
 CHATS = 5
@@ -131,3 +132,34 @@ async def test_sigkill_between_a_tools_effect_and_the_end_of_its_turn_leaves_one
     assert replies == ["Done: I will remind you daily."]
     # The replayed call was answered with the job the first run made, not a new one.
     assert '"id": 1' in str(requests[-1]["messages"][-1]["content"])
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("fault", ["reply", "handled"])
+async def test_a_crash_as_a_turn_commits_neither_loses_nor_repeats_its_reply(
+    tmp_path: Path, fault: str
+) -> None:
+    """The turn's replies and its messages' "handled" mark are one commit: the database refusing
+    either write, then the process dying, leaves neither, so the next start answers exactly once."""
+    async with FakeOllama() as fake:
+        env = hearth_env(tmp_path / "data", fake.url)
+        server = Server(env, tmp_path)
+        await server.start()
+        refuse(tmp_path / "data" / "hearth.db", fault)
+        async with aiohttp.ClientSession() as http:
+            body = {"chat": "z", "text": "hello"}
+            async with http.post(f"{server.url}/v1/messages", json=body, headers=AUTH) as r:
+                message_id = (await r.json())["id"]
+        await server.logged("failed outside the pipeline")
+        await server.kill()
+        allow(tmp_path / "data" / "hearth.db")
+
+        server = Server(env, tmp_path)
+        await server.start()
+        try:
+            await wait_all_handled(server, [message_id])
+            replies = await replies_of(server, "z")
+        finally:
+            assert await server.stop() == 0
+    assert replies == ["echo: hello"]
+    assert len(fake.chat_requests) == 2

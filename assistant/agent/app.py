@@ -19,7 +19,9 @@ async def model_ctx(app: web.Application) -> AsyncIterator[None]:
     model = OllamaModel(model_options(app[SETTINGS]))
     try:
         info = await model.info()
+        model.thinking = "thinking" in info.capabilities
     except ModelUnavailable as exc:
+        # Whether it thinks is asked again before its first answer (OllamaModel.thinking is None).
         logger.warning("Ollama is not answering at %s (%s); messages wait for it", model.options.url, exc)
         info = ModelInfo(model.name, frozenset({"tools"}))
     except ModelMissing:
@@ -27,7 +29,6 @@ async def model_ctx(app: web.Application) -> AsyncIterator[None]:
         raise
     if not info.tools:
         logger.warning("model %s does not support tools; answering without them", model.name)
-    model.thinking = "thinking" in info.capabilities
     app[MODEL], app[MODEL_INFO] = model, info
     yield
     await model.close()

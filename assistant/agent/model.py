@@ -77,7 +77,8 @@ class OllamaModel:
         self.options = options
         timeout = httpx.Timeout(options.stall_timeout_s, connect=options.connect_timeout_s)
         self.client = ollama.AsyncClient(host=options.url, timeout=timeout)
-        self.thinking = False
+        # Whether the model thinks (it is then asked not to); None until Ollama has said.
+        self.thinking: bool | None = None
 
     @property
     def name(self) -> str:
@@ -103,6 +104,8 @@ class OllamaModel:
     ) -> ModelReply:
         try:
             async with asyncio.timeout(self.options.total_timeout_s):
+                if self.thinking is None:
+                    self.thinking = "thinking" in (await self.info()).capabilities
                 return await self._stream(messages, tools)
         except ollama.ResponseError as exc:
             if exc.status_code == 404:

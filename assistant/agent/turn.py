@@ -141,7 +141,7 @@ class Agent:
             return reply.tool_calls, False
         # Every registered name is recognised, so a call to a tool this turn may not use is
         # refused as such rather than shown to the person as JSON.
-        written = parse_text_call(reply.content, self.tools.names()) if self.use_tools else None
+        written = parse_text_call(_visible(reply.content), self.tools.names()) if self.use_tools else None
         return ([written], True) if written else ([], False)
 
     async def answer(self, data: TurnInput) -> TurnResult:
@@ -156,9 +156,10 @@ class Agent:
                 messages.append({"role": "system", "content": LAST_STEP})
             reply = await self.model.chat(messages, None if last else specs)
             result.add(reply)
-            calls, written = ([], False) if last else self._calls(reply)
-            if not calls:
-                result.text = _THINK.sub("", reply.content).strip() or NO_ANSWER
+            calls, written = self._calls(reply)
+            if last or not calls:
+                # Calls left at the step limit are not run, and a call written as text is no answer.
+                result.text = NO_ANSWER if calls else _visible(reply.content)
                 return result
             messages.append(_assistant_message(reply, calls))
             for call in calls:
@@ -178,6 +179,11 @@ class Agent:
             if refusal is not None:
                 return Result(refusal)
         return await self.tools.run(call.name, call.arguments, ctx)
+
+
+def _visible(content: str) -> str:
+    """What the person may read of an answer: without the model's thinking; never empty."""
+    return _THINK.sub("", content).strip() or NO_ANSWER
 
 
 def _call_key(turn_key: str, position: int) -> str:

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from sqlmodel import Session
 
 from assistant.backoff import MAX_DELAY_S
 from assistant.keys import ROUTER, STORE
+from assistant.pipeline import MODEL_DOWN
 from assistant.store.tables import Message
 from tests.api import send, transcript, wait_handled
 from tests.conftest import AppClient, MakeClient
@@ -87,3 +91,86 @@ async def until_message(client: AppClient, message_id: int, check: Callable[[Mes
             if message is not None and check(message):
                 return message
             await asyncio.sleep(0.02)
+
+
+def notices(entries: list[dict[str, Any]]) -> list[str]:
+    return [e["text"] for e in entries if e["role"] == "assistant" and e["text"] == MODEL_DOWN]
+
+
+async def until_notice(client: AppClient, chat: str, timeout_s: float = 5) -> None:
+    async with asyncio.timeout(timeout_s):
+        while not notices(await transcript(client, chat)):
+            await asyncio.sleep(0.02)
+
+
+async def test_the_person_hears_at_the_first_failure(make_client: MakeClient, fake: FakeOllama) -> None:
+    # The next try is a minute away: the notice can only come from the first one.
+    client = await make_client(model_retry_s=60)
+    fake.down = True
+    message_id = await send(client, "n", "hello?")
+    await until_notice(client, "n")
+    assert (await wait_handled(client, message_id, wait_s=0))["status"] == "accepted"
+
+
+async def test_retries_wait_longer_each_time(make_client: MakeClient, fake: FakeOllama) -> None:
+    client = await make_client(model_retry_s=0.2)
+    tried_at: list[float] = []
+
+    def loading(body: dict[str, Any]) -> Step:
+        tried_at.append(time.monotonic())
+        return Step(status=503, error="server busy")
+
+    fake.responder = loading
+    await send(client, "r", "hello")
+    await asyncio.sleep(1.6)
+    gaps = [later - earlier for earlier, later in itertools.pairwise(tried_at)]
+    # 0.2 s, then 0.4 s, 0.8 s ..., each cut by up to half: at most five tries in 1.6 s.
+    assert 2 <= len(tried_at) <= 5, gaps
+    assert all(gap >= 0.2 * 2**n * 0.5 - 0.02 for n, gap in enumerate(gaps)), gaps
+
+
+async def test_a_model_missing_mid_run_is_waited_for(
+    client: AppClient, fake: FakeOllama, caplog: pytest.LogCaptureFixture
+) -> None:
+    await wait_handled(client, await send(client, "m", "first"))
+    capabilities = fake.models.pop("qwen3:4b")
+    message_id = await send(client, "m", "second")
+    await until_notice(client, "m")
+    assert (await wait_handled(client, message_id, wait_s=0.3))["status"] == "accepted"
+    assert "hearth pull" in caplog.text
+    fake.models["qwen3:4b"] = capabilities
+    view = await wait_handled(client, message_id)
+    assert [r["text"] for r in view["replies"]] == ["echo: second"]
+    assert len(notices(await transcript(client, "m"))) == 1
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        Step(content="half of an answer", cut=True),
+        Step(content="half of an answer", drop=True),
+    ],
+    ids=["ends-early", "connection-dropped"],
+)
+async def test_a_stream_broken_before_its_final_chunk_is_retried(
+    client: AppClient, fake: FakeOllama, broken: Step
+) -> None:
+    fake.push(broken)
+    view = await wait_handled(client, await send(client, "b", "hello"))
+    assert [r["text"] for r in view["replies"]] == ["echo: hello"]
+    assert len(fake.chat_requests) == 2
+    assert not any("half" in e["text"] for e in await transcript(client, "b"))
+
+
+async def test_no_first_token_in_time_is_retried(make_client: MakeClient, fake: FakeOllama) -> None:
+    client = await make_client(model_first_token_timeout_s=0.3, model_stall_timeout_s=10)
+    fake.push(Step(content="too late", delay_s=2))
+    view = await wait_handled(client, await send(client, "f", "hello"))
+    assert [r["text"] for r in view["replies"]] == ["echo: hello"]
+
+
+async def test_an_answer_over_the_total_time_is_retried(make_client: MakeClient, fake: FakeOllama) -> None:
+    client = await make_client(model_total_timeout_s=0.5, model_stall_timeout_s=10)
+    fake.push(Step(content="slow but steady words", stall_after_s=2))
+    view = await wait_handled(client, await send(client, "t", "hello"))
+    assert [r["text"] for r in view["replies"]] == ["echo: hello"]

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
+from assistant.agent.turn import NO_ANSWER
+from assistant.jobs.app import NO_JOBS
 from tests.api import send, wait_handled
 from tests.conftest import AppClient, MakeClient
 from tests.fakes.ollama import FakeOllama, Step
@@ -63,3 +67,52 @@ async def test_the_request_carries_context_size_and_keep_alive(client: AppClient
     assert request["keep_alive"] == "30m"
     assert request["stream"] is True
     assert request["model"] == "qwen3:4b"
+
+
+async def test_a_tool_call_on_the_last_step_is_not_run(make_client: MakeClient, fake: FakeOllama) -> None:
+    client = await make_client(max_steps=2)
+    schedule = {"name": "schedule_reminder", "arguments": {"text": "stretch", "every": "1d"}}
+    fake.push(Step(tool_calls=[TIME_CALL]), Step(tool_calls=[schedule]))
+    view = await wait_handled(client, await send(client, "t", "what time is it?"))
+    assert [r["text"] for r in view["replies"]] == [NO_ANSWER]
+    assert len(fake.chat_requests) == 2
+    jobs = await wait_handled(client, await send(client, "t", "/jobs"))
+    assert [r["text"] for r in jobs["replies"]] == [NO_JOBS]
+
+
+async def test_a_call_written_as_text_on_the_last_step_is_never_shown(
+    make_client: MakeClient, fake: FakeOllama
+) -> None:
+    client = await make_client(max_steps=2)
+    written = '{"name": "get_time", "arguments": {"timezone": "UTC"}}'
+    fake.push(Step(tool_calls=[TIME_CALL]), Step(content=written))
+    view = await wait_handled(client, await send(client, "t", "what time is it?"))
+    assert [r["text"] for r in view["replies"]] == [NO_ANSWER]
+
+
+async def test_thinking_never_reaches_the_person(client: AppClient, fake: FakeOllama) -> None:
+    fake.push(Step(content="<think>\nThey greet me; greet back.\n</think>\n\nHello!"))
+    view = await wait_handled(client, await send(client, "t", "hi"))
+    assert [r["text"] for r in view["replies"]] == ["Hello!"]
+
+
+@pytest.mark.parametrize("content", ["", "  \n ", "<think>I am not sure.</think>"])
+async def test_an_empty_answer_gets_a_fixed_sentence(
+    client: AppClient, fake: FakeOllama, content: str
+) -> None:
+    fake.push(Step(content=content))
+    view = await wait_handled(client, await send(client, "t", "hmm"))
+    assert view["status"] == "handled"
+    assert [r["text"] for r in view["replies"]] == [NO_ANSWER]
+
+
+@pytest.mark.parametrize(("capabilities", "think"), [(["tools", "thinking"], False), (["tools"], None)])
+async def test_a_thinking_model_is_asked_not_to_think(
+    make_client: MakeClient, fake: FakeOllama, capabilities: list[str], think: bool | None
+) -> None:
+    fake.models["qwen3:4b"] = ["completion", *capabilities]
+    client = await make_client()
+    fake.push(Step(tool_calls=[TIME_CALL]))
+    await wait_handled(client, await send(client, "t", "what time is it?"))
+    assert len(fake.chat_requests) == 2
+    assert [r.get("think") for r in fake.chat_requests] == [think, think]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from assistant.channels.api import MAX_CHAT_CHARS, MAX_TEXT_CHARS
 from tests.api import send, transcript, wait_handled
 from tests.conftest import AUTH, AppClient, MakeClient
 from tests.fakes.ollama import FakeOllama, Step
@@ -74,8 +75,8 @@ async def test_malformed_json_is_a_bad_request(client: AppClient, raw: bytes) ->
     assert await transcript_is_empty(client)
 
 
-async def transcript_is_empty(client: AppClient) -> bool:
-    response = await client.get("/v1/chats/a/messages", headers=AUTH)
+async def transcript_is_empty(client: AppClient, chat: str = "a") -> bool:
+    response = await client.get(f"/v1/chats/{chat}/messages", headers=AUTH)
     return response.status == 404
 
 
@@ -90,3 +91,25 @@ async def test_the_api_is_off_without_a_token(make_client: MakeClient) -> None:
     response = await client.post("/v1/messages", json={"chat": "a", "text": "b"})
     assert response.status == 404
     assert (await client.get("/healthz")).status == 200
+
+
+@pytest.mark.parametrize("wait", ["soon", "", "nan", "1e999x"])
+async def test_a_wait_that_is_not_a_number_of_seconds_is_a_bad_request(client: AppClient, wait: str) -> None:
+    message_id = await send(client, "w", "hi")
+    response = await client.get(f"/v1/messages/{message_id}", params={"wait": wait}, headers=AUTH)
+    assert response.status == 400
+    assert (await response.json())["field"] == "wait"
+
+
+@pytest.mark.parametrize(("field", "limit"), [("text", MAX_TEXT_CHARS), ("chat", MAX_CHAT_CHARS)])
+async def test_an_over_long_field_is_a_bad_request_and_nothing_is_stored(
+    client: AppClient, fake: FakeOllama, field: str, limit: int
+) -> None:
+    body = {"chat": "long", "text": "hi", field: "x" * (limit + 1)}
+    response = await client.post("/v1/messages", json=body, headers=AUTH)
+    assert response.status == 400
+    assert (await response.json())["field"] == field
+    assert await transcript_is_empty(client, "long")
+    body[field] = "x" * limit
+    await wait_handled(client, await send(client, body["chat"], body["text"]))
+    assert fake.chat_requests

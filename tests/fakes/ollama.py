@@ -146,7 +146,7 @@ class FakeOllama:
         self.models.setdefault(self._lookup(name) or name, ["completion", "tools"])
         if body.get("stream") is False:
             return web.json_response({"status": "success"})
-        return await _stream(request, list(pull_progress(name)))
+        return await _stream(request, [_line(line) for line in pull_progress(name)])
 
     async def _embed(self, request: web.Request) -> web.Response:
         body = await _body(request)
@@ -206,9 +206,12 @@ class FakeOllama:
             # Without a stream there is no first chunk to stall after: the stall is plain silence.
             await asyncio.sleep(step.stall_after_s or 0.0)
             return web.json_response(chat_chunk(model, whole_message(step), **final_fields(step)))
-        lines = [chat_chunk(model, message) for message in stream_messages(step)]
-        lines.append(chat_chunk(model, {}, **final_fields(step)))
-        return await _stream(request, lines, stall_after_s=step.stall_after_s)
+        lines = [_line(chat_chunk(model, message)) for message in stream_messages(step)]
+        if step.garbled:
+            lines.insert(1, b"<html>not json</html>\n")
+        if not (step.cut or step.drop):
+            lines.append(_line(chat_chunk(model, {}, **final_fields(step))))
+        return await _stream(request, lines, stall_after_s=step.stall_after_s, drop=step.drop)
 
 
 async def _body(request: web.Request) -> dict[str, Any]:
@@ -224,16 +227,24 @@ def _error(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
 
+def _line(obj: dict[str, Any]) -> bytes:
+    return json.dumps(obj).encode() + b"\n"
+
+
 async def _stream(
-    request: web.Request, lines: list[dict[str, Any]], *, stall_after_s: float | None = None
+    request: web.Request, lines: list[bytes], *, stall_after_s: float | None = None, drop: bool = False
 ) -> web.StreamResponse:
-    """Write `lines` as NDJSON; with `stall_after_s`, go silent that long after the first line."""
+    """Write `lines` as NDJSON; with `stall_after_s`, go silent that long after the first line; with
+    `drop`, close the connection without ending the chunked body."""
     response = web.StreamResponse(headers={"Content-Type": NDJSON})
     await response.prepare(request)
     for index, line in enumerate(lines):
-        await response.write(json.dumps(line).encode() + b"\n")
+        await response.write(line)
         if index == 0 and stall_after_s:
             await asyncio.sleep(stall_after_s)
+    if drop and request.transport is not None:
+        request.transport.close()
+        return response
     await response.write_eof()
     return response
 

@@ -32,6 +32,11 @@ class Step:
     prompt_eval_count: int = 10
     eval_count: int = 5
     thinking: str = ""
+    # Ways a stream goes wrong: it ends cleanly before its `done: true` chunk (`cut`), the
+    # connection drops in the middle of the body (`drop`), or a line is not JSON (`garbled`).
+    cut: bool = False
+    drop: bool = False
+    garbled: bool = False
 
 
 Responder = Callable[[dict[str, Any]], Step | Awaitable[Step]]

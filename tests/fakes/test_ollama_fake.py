@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 import sys
 from collections.abc import AsyncIterator
@@ -106,6 +107,32 @@ async def test_a_stall_trips_the_client_read_timeout(fake: FakeOllama) -> None:
         with pytest.raises(httpx.ReadTimeout):
             async for _ in stream:
                 pass
+
+
+async def chunks_of(client: ollama.AsyncClient) -> list[ollama.ChatResponse]:
+    stream = await client.chat("qwen3:4b", [{"role": "user", "content": "x"}], stream=True)
+    return [chunk async for chunk in stream]
+
+
+async def test_a_cut_stream_ends_without_its_final_chunk(
+    fake: FakeOllama, client: ollama.AsyncClient
+) -> None:
+    fake.push(Step(content="half of an answer", cut=True))
+    chunks = await chunks_of(client)
+    assert chunks
+    assert not any(chunk.done for chunk in chunks)
+
+
+async def test_a_dropped_stream_breaks_the_chunked_body(fake: FakeOllama, client: ollama.AsyncClient) -> None:
+    fake.push(Step(content="half of an answer", drop=True))
+    with pytest.raises(httpx.RemoteProtocolError):
+        await chunks_of(client)
+
+
+async def test_a_garbled_line_is_not_json(fake: FakeOllama, client: ollama.AsyncClient) -> None:
+    fake.push(Step(content="an answer", garbled=True))
+    with pytest.raises(json.JSONDecodeError):
+        await chunks_of(client)
 
 
 async def test_an_async_responder_sees_the_request_body() -> None:

@@ -115,7 +115,7 @@ def open_workspace() -> None:
             path = os.path.join(directory, name)
             with contextlib.suppress(OSError):
                 mode = os.lstat(path).st_mode
-                if stat.S_ISDIR(mode) or stat.S_ISREG(mode):
+                if (stat.S_ISDIR(mode) or stat.S_ISREG(mode)) and mode & bits != bits:
                     os.chmod(path, stat.S_IMODE(mode) | bits)
 
 

@@ -18,6 +18,7 @@ from assistant.agent.tools import ToolRegistry
 from assistant.agent.turn import Agent
 from assistant.channels import Channel
 from assistant.channels import app as channel_app
+from assistant.channels.space import SPACE
 from assistant.commands import CommandContext, Commands
 from assistant.delivery import Sender
 from assistant.jobs.app import jobs_ctx, scheduler_ctx
@@ -89,6 +90,8 @@ async def core_ctx(app: web.Application) -> AsyncIterator[None]:
         offer=app[OFFER],
         guard=app[GUARD],
     )
+    screen = gate(app, sender.wake)
+    app[SPACE].tell = screen.tell_owners
     pipeline = Pipeline(
         store,
         agent,
@@ -101,7 +104,7 @@ async def core_ctx(app: web.Application) -> AsyncIterator[None]:
         on_reply=sender.wake,
         listeners=[functools.partial(after_turn, store), app[JOBS].outcome],
         memory=app[MEMORY],
-        screen=gate(app, sender.wake),
+        screen=screen,
         media=app[MEDIA].service,
         composer=app[MEDIA].composer,
     )

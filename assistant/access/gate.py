@@ -109,7 +109,7 @@ class Gate:
             asked = await pairing.request(self.store, chat.id or 0, addresses, self.clock())
             if asked.new and asked.code:
                 replies.append(PAIRING_REPLY.format(code=asked.code))
-                await self._tell_owners(OWNER_NOTICE.format(address=chat.address, code=asked.code))
+                await self.tell_owners(OWNER_NOTICE.format(address=chat.address, code=asked.code))
                 # The code is a credential: the log says only that one was made.
                 logger.warning("%s asked to talk to Hearth; the owners were told", chat.address)
             elif asked.code is None:
@@ -177,7 +177,9 @@ class Gate:
         if replies:
             self.on_reply()
 
-    async def _tell_owners(self, text: str) -> None:
+    async def tell_owners(self, text: str, about: str = "a pairing request") -> None:
+        """Queue `text` to every owner chat: chats at an owner's address, and chats owners wrote from
+        since Hearth started; `about` names it in the log."""
         query = select(Chat).where(
             col(Chat.channel).in_(PROVIDER_CHANNELS),
             col(Chat.address).in_(self.admission.owners) | col(Chat.id).in_(self.owner_chats),
@@ -190,5 +192,5 @@ class Gate:
             return len(chats)
 
         told = await self.store.write(tell)
-        logger.info("told %d owner chats of a pairing request", told)
+        logger.info("told %d owner chats of %s", told, about)
         self.on_reply()

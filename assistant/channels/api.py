@@ -14,6 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
+from assistant.channels import space
 from assistant.keys import CLOCK, HANDLED, METRICS, ROUTER, SETTINGS, STORE
 from assistant.store import inbox, views
 from assistant.types import Address, Inbound, Outbound
@@ -39,6 +40,7 @@ _HTTP: dict[int, type[web.HTTPException]] = {
     400: web.HTTPBadRequest,
     401: web.HTTPUnauthorized,
     404: web.HTTPNotFound,
+    503: web.HTTPServiceUnavailable,
 }
 
 
@@ -88,7 +90,10 @@ async def _json_body(request: web.Request) -> dict[str, Any]:
 
 
 async def post_message(request: web.Request) -> web.Response:
-    """Accept a message durably, then answer 202 with its id; the same client id is one message."""
+    """Accept a message durably, then answer 202 with its id; the same client id is one message.
+    503, with nothing stored, while the data volume is almost full."""
+    if await space.refused(request.app):
+        raise _error(503, space.REFUSED)
     data = await _json_body(request)
     chat = _text_field(data, "chat", MAX_CHAT_CHARS) or ""
     text = _text_field(data, "text", MAX_TEXT_CHARS) or ""

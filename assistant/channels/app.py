@@ -7,7 +7,7 @@ from dataclasses import dataclass, fields
 
 from aiohttp import web
 
-from assistant.channels import Channel, Starting, api, webhook
+from assistant.channels import Channel, Starting, api, space, webhook
 from assistant.channels.twilio import channel as twilio
 from assistant.channels.twilio.channel import TwilioChannel, TwilioConfig
 from assistant.channels.whatsapp import channel as whatsapp
@@ -114,6 +114,7 @@ def setup(app: web.Application, given: Sequence[Channel] = ()) -> Providers:
     by_name: dict[str, Channel] = {api.NAME: api.ApiChannel(), **{c.name: c for c in given}}
     app[CHANNELS] = {**{c.name: c for c in enabled.channels}, **by_name}
     enabled.setup(app)
+    app[space.SPACE] = space.SpaceGuard(settings.data_dir, settings.min_free_mb)
     if settings.api_token is not None:
         api.setup(app)
     return enabled

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from aiohttp import web
 
+from assistant.channels import space
 from assistant.channels.base import StatusUpdate
 from assistant.channels.window import needs_template
 from assistant.keys import CLOCK, METRICS, ROUTER, SENDER, STORE
@@ -66,9 +67,13 @@ def setup(app: web.Application) -> None:
 
 def guarded(name: str, handler: Handler) -> Handler:
     """The one error boundary of a webhook: HTTP answers pass through; anything else is logged and
-    answered 503, so the provider delivers again once the fault is gone (the message was not stored)."""
+    answered 503, so the provider delivers again once the fault is gone (the message was not stored).
+    While the data volume is almost full a POST is answered 503 before anything is read or stored."""
 
     async def guard(request: web.Request) -> web.StreamResponse:
+        if request.method == "POST" and await space.refused(request.app):
+            headers = {"Retry-After": str(space.RETRY_AFTER_S)}
+            return web.Response(status=503, text=space.REFUSED, headers=headers)
         try:
             return await handler(request)
         except web.HTTPException:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import logging
 import os
 import shutil
 import sqlite3
@@ -19,23 +20,31 @@ import tarfile
 import tempfile
 from contextlib import closing
 from datetime import UTC, datetime
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import IO
 
 from assistant import __version__
-from assistant.errors import HearthError
+from assistant.ops.archive import (
+    DATABASE,
+    MANIFEST,
+    MEDIA,
+    WORKSPACES,
+    BackupError,
+    LeftOut,
+    add_tree,
+    check_database,
+    members,
+    verify,
+)
 from assistant.ops.lock import hold
 from assistant.sandbox.container import WORKER_UID
 from assistant.settings import Settings
 
-DATABASE = "hearth.db"
-WORKSPACES = "workspaces"
-MEDIA = "media"
-MANIFEST = "backup.json"
+__all__ = ["BackupError", "backup", "read_archive", "restore", "write_archive"]
 
+logger = logging.getLogger(__name__)
 
-class BackupError(HearthError):
-    """A backup or restore could not be made; the message says why."""
+SIDECARS = ("-wal", "-shm")
 
 
 def database_path(settings: Settings) -> Path:
@@ -53,39 +62,52 @@ def copy_database(source: Path, target: Path) -> None:
         src.backup(dst)
 
 
-def write_archive(settings: Settings, out: IO[bytes]) -> None:
-    """Write the archive (manifest, database, workspaces, media) as gzip-compressed tar to `out`."""
+def write_archive(settings: Settings, out: IO[bytes]) -> LeftOut:
+    """Write the archive (database, workspaces, media, then the manifest) as gzip-compressed tar to
+    `out`; what was left out is returned and listed in the manifest."""
+    left_out = LeftOut()
     with tempfile.TemporaryDirectory() as scratch:
         copy = Path(scratch) / DATABASE
         copy_database(database_path(settings), copy)
-        manifest = {"version": __version__, "created_at": datetime.now(UTC).isoformat()}
         with tarfile.open(fileobj=out, mode="w:gz") as archive:
+            archive.add(copy, DATABASE)
+            for folder in (WORKSPACES, MEDIA):
+                if (settings.data_dir / folder).is_dir():
+                    add_tree(archive, settings.data_dir / folder, folder, left_out)
+            manifest = {
+                "version": __version__,
+                "created_at": datetime.now(UTC).isoformat(),
+                "left_out": [{"kind": kind, "path": path} for kind, path in left_out.entries],
+            }
             data = json.dumps(manifest).encode()
             info = tarfile.TarInfo(MANIFEST)
             info.size = len(data)
             archive.addfile(info, io.BytesIO(data))
-            archive.add(copy, DATABASE)
-            for folder in (WORKSPACES, MEDIA):
-                if (settings.data_dir / folder).is_dir():
-                    archive.add(settings.data_dir / folder, folder)
-
-
-def safe_members(archive: tarfile.TarFile) -> list[tarfile.TarInfo]:
-    """The archive's members, refusing any that would land outside the data directory."""
-    members = archive.getmembers()
-    for member in members:
-        path = PurePosixPath(member.name)
-        inside = path.parts and path.parts[0] in {DATABASE, WORKSPACES, MEDIA, MANIFEST}
-        if path.is_absolute() or ".." in path.parts or not inside:
-            raise BackupError(f"the archive holds an unexpected entry {member.name!r}")
-        if not (member.isfile() or member.isdir()):
-            raise BackupError(f"the archive holds a link or device {member.name!r}")
-    return members
+    return left_out
 
 
 def set_aside(path: Path, stamp: str) -> None:
     if path.exists():
         path.rename(path.with_name(f"{path.name}.before-restore-{stamp}"))
+
+
+def set_aside_database(database: Path, stamp: str) -> None:
+    """Keep the replaced database as `hearth.db.before-restore-STAMP`, with its write-ahead log and
+    index under the matching names: after an unclean stop, committed rows may live only in the log.
+    The kept copy is then folded into one file, when SQLite can."""
+    if not database.exists():
+        return
+    kept = database.with_name(f"{database.name}.before-restore-{stamp}")
+    for suffix in SIDECARS:
+        sidecar = database.with_name(database.name + suffix)
+        if sidecar.exists():
+            sidecar.rename(kept.with_name(kept.name + suffix))
+    database.rename(kept)
+    try:
+        with closing(sqlite3.connect(kept)) as db:
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    except sqlite3.Error:
+        logger.warning("could not fold the log into %s; its -wal file is kept beside it", kept)
 
 
 def open_workspaces(root: Path) -> None:
@@ -97,21 +119,19 @@ def open_workspaces(root: Path) -> None:
             path.chmod(0o777 if path.is_dir() else 0o666)
 
 
-def read_archive(settings: Settings, source: IO[bytes]) -> None:
-    """Replace the database, workspaces and media with the archive's; Hearth must not be running."""
+def read_archive(settings: Settings, source: IO[bytes]) -> LeftOut:
+    """Replace the database, workspaces and media with the archive's; Hearth must not be running.
+    Nothing is replaced unless the whole archive extracts and its database passes SQLite's check;
+    links and devices in the archive are left out and returned."""
     database = database_path(settings)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     with hold(settings.data_dir), tarfile.open(fileobj=source, mode="r:*") as archive:
-        members = safe_members(archive)
-        if DATABASE not in {m.name for m in members}:
-            raise BackupError("the archive holds no database")
+        kept, left_out = members(archive)
         with tempfile.TemporaryDirectory(dir=settings.data_dir) as scratch:
-            for member in members:
+            for member in kept:
                 archive.extract(member, scratch, set_attrs=False)
-            set_aside(database, stamp)
-            # A write-ahead log left beside the restored file would be replayed into it.
-            for suffix in ("-wal", "-shm"):
-                database.with_name(database.name + suffix).unlink(missing_ok=True)
+            check_database(Path(scratch) / DATABASE)
+            set_aside_database(database, stamp)
             shutil.move(Path(scratch) / DATABASE, database)
             restored = Path(scratch) / WORKSPACES
             if restored.is_dir():
@@ -121,6 +141,7 @@ def read_archive(settings: Settings, source: IO[bytes]) -> None:
             if (Path(scratch) / MEDIA).is_dir():
                 set_aside(settings.data_dir / MEDIA, stamp)
                 shutil.move(Path(scratch) / MEDIA, settings.data_dir / MEDIA)
+    return left_out
 
 
 def arguments(parser: argparse.ArgumentParser) -> None:
@@ -128,16 +149,36 @@ def arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def backup(settings: Settings, args: argparse.Namespace) -> int:
-    """Write a backup archive to a file, or to standard output for `-`."""
-    if args.path == "-":
-        write_archive(settings, sys.stdout.buffer)
-        return 0
-    target = Path(args.path)
-    with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as out:
-        write_archive(settings, out)
-    Path(out.name).replace(target)
-    print(f"backed up {settings.data_dir} to {target}", file=sys.stderr)
+    """Write a backup archive to a file, or to standard output for `-`. The archive is read back and
+    checked before the command succeeds; a file target appears only then, whole."""
+    target = None if args.path == "-" else Path(args.path)
+    directory = None if target is None else target.parent
+    with tempfile.NamedTemporaryFile(dir=directory, delete=target is None) as out:
+        try:
+            left_out = write_archive(settings, out)
+            out.flush()
+            out.seek(0)
+            files = verify(out)
+            if target is None:
+                out.seek(0)
+                shutil.copyfileobj(out, sys.stdout.buffer)
+                sys.stdout.buffer.flush()
+            else:
+                os.fsync(out.fileno())
+                Path(out.name).replace(target)
+        except BaseException:
+            if target is not None:
+                Path(out.name).unlink(missing_ok=True)
+            raise
+    print(f"backed up {settings.data_dir} to {target or 'standard output'}: {files} files", file=sys.stderr)
+    _report(left_out, "not in the archive (listed in its backup.json)")
     return 0
+
+
+def _report(left_out: LeftOut, where: str) -> None:
+    lines = left_out.lines()
+    if lines:
+        print(f"{lines[0]}, {where}:", *lines[1:], sep="\n", file=sys.stderr)
 
 
 def restore(settings: Settings, args: argparse.Namespace) -> int:
@@ -147,9 +188,10 @@ def restore(settings: Settings, args: argparse.Namespace) -> int:
         with tempfile.TemporaryFile() as spool:
             shutil.copyfileobj(sys.stdin.buffer, spool)
             spool.seek(0)
-            read_archive(settings, spool)
+            left_out = read_archive(settings, spool)
     else:
         with Path(args.path).open("rb") as source:
-            read_archive(settings, source)
+            left_out = read_archive(settings, source)
     print(f"restored {settings.data_dir}; migrations run when Hearth starts", file=sys.stderr)
+    _report(left_out, "not restored")
     return 0

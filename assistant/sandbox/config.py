@@ -25,6 +25,7 @@ class SandboxConfig:
     image: str | None = None
     instance: str = "hearth"
     worker_dir: Path = WORKER_DIR
+    workspace_max_mb: int = 100
     # HEARTH_EGRESS_ALLOW's parts; names the egress proxy's /etc/hosts maps (tests only).
     egress_allow: tuple[str, ...] = ()
     egress_hosts: tuple[tuple[str, str], ...] = ()
@@ -44,5 +45,6 @@ def sandbox_config(settings: Settings) -> SandboxConfig:
         base_image=settings.worker_base_image,
         image=settings.worker_image or None,
         worker_dir=settings.worker_dir,
+        workspace_max_mb=settings.workspace_max_mb,
         egress_allow=settings.egress_allow,
     )

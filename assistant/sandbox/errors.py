@@ -35,3 +35,8 @@ class WorkerError(SandboxError):
 
 class EngineUnavailableError(SandboxError):
     """No Docker engine answered, or the worker image could not be made."""
+
+
+class WorkspaceFullError(SandboxError):
+    """The call took its chat's workspace past HEARTH_WORKSPACE_MAX_MB; it was stopped and what it
+    added was removed."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import uuid
@@ -27,6 +28,7 @@ from assistant.sandbox.manifest import SkillManifest
 from assistant.sandbox.pool import WarmPool
 from assistant.sandbox.protocol import encode_request
 from assistant.sandbox.proxy import EgressProxy, egress_image, skill_routes
+from assistant.sandbox.quota import within_limit
 from assistant.sandbox.worker import DockerWorker
 
 logger = logging.getLogger(__name__)
@@ -103,7 +105,11 @@ class DockerSandbox:
             return worker
 
         async with self.pool.lease((skill.name, chat_key), start_worker) as worker:
-            return await worker.call(request, request_id, skill.limits.timeout_s)
+            call = functools.partial(worker.call, request, request_id, skill.limits.timeout_s)
+            if skill.permissions.workspace != "chat":
+                return await call()
+            workspace = workspace_path(self.config.workspaces_dir, chat_key)
+            return await within_limit(workspace, self.config.workspace_max_mb, worker, call)
 
     def _egress_for(self, skill: SkillManifest) -> Egress | None:
         if skill.permissions.network != "egress":
@@ -177,9 +183,14 @@ def remove_leftovers(client: Any, instance: str) -> int:
     return len(containers)
 
 
+def workspace_path(workspaces_dir: Path, chat_key: str) -> Path:
+    """Where the chat's workspace is, as this process sees it."""
+    return (workspaces_dir / workspace_dir_name(chat_key)).resolve()
+
+
 def ensure_workspace(workspaces_dir: Path, chat_key: str) -> Path:
     """The chat's workspace directory, created and writable by the worker's user. Blocking."""
-    path = (workspaces_dir / workspace_dir_name(chat_key)).resolve()
+    path = workspace_path(workspaces_dir, chat_key)
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
         os.chown(path, WORKER_UID, WORKER_UID)

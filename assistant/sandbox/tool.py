@@ -15,6 +15,7 @@ from assistant.sandbox.errors import (
     SandboxError,
     SkillError,
     SkillTimeoutError,
+    WorkspaceFullError,
 )
 from assistant.sandbox.manifest import SkillManifest
 from assistant.sandbox.protocol import SkillOutput
@@ -37,7 +38,7 @@ def tool_error_message(skill: SkillManifest, exc: SandboxError) -> str:
     """What the model reads when a skill call fails."""
     if isinstance(exc, ArgumentsError):
         return f"invalid arguments for {skill.name}: {exc}"
-    if isinstance(exc, SkillError):
+    if isinstance(exc, SkillError | WorkspaceFullError):
         return f"{skill.name} failed: {exc}"
     if isinstance(exc, SkillTimeoutError):
         return f"{skill.name} ran past its limit of {skill.limits.timeout_s:g} s and was stopped"

@@ -147,12 +147,25 @@ class DockerWorker:
         except OSError:
             return False
 
+    async def stop(self) -> None:
+        """Kill the container now, from outside a call: a call running in it fails with WorkerError."""
+        self.broken = True
+        # Shutting the stream down wakes a call blocked reading it. It is not closed here: a
+        # descriptor closed under the call's thread could be reused by another socket, which the
+        # call would then wait on; the call (or the pool, on discarding) closes it.
+        with contextlib.suppress(OSError):
+            self._stream.shutdown(socket.SHUT_RDWR)
+        await asyncio.to_thread(self._kill_container)
+
     def _kill(self) -> None:
+        # Hang up first: the engine does not finish a kill while output waits to be read.
+        self._hang_up()
+        self._kill_container()
+
+    def _kill_container(self) -> None:
         import docker.errors
         import requests.exceptions
 
-        # Hang up first: the engine does not finish a kill while output waits to be read.
-        self._hang_up()
         # Already stopped is exactly what was wanted.
         with contextlib.suppress(docker.errors.DockerException, requests.exceptions.RequestException):
             self._container.kill()

@@ -80,6 +80,7 @@ class Settings:
         non_empty, "a Docker image name such as python:3.12-slim", DEFAULT_BASE_IMAGE
     )
     worker_image: str = setting(non_empty, "a Docker image name", "")
+    workspace_max_mb: int = setting(positive_int, "a whole number of megabytes, at least 1", 100)
     # swarm
     swarm_concurrency: int = setting(positive_int, COUNT, 2)
     swarm_max_tasks: int = setting(positive_int, COUNT, 5)
@@ -94,6 +95,7 @@ class Settings:
     memory_max_facts: int = setting(positive_int, COUNT, 30)
     # self-hosting
     worker_dir: Path = setting(path, "the directory holding the worker's Dockerfile", WORKER_DIR)
+    min_free_mb: int = setting(non_negative_int, "a whole number of megabytes, 0 (no floor) or more", 200)
     # channels: WhatsApp Cloud API, Twilio, and who may talk to Hearth
     public_url: str | None = setting(url, "the https:// URL the providers call Hearth at", None)
     whatsapp_verify_token: Secret | None = setting(secret, "the verify token entered at Meta", None)

@@ -55,7 +55,7 @@ def test_round_trip_brings_back_database_and_workspaces(tmp_path: Path) -> None:
     assert rows(settings.data_dir / "hearth.db") == ["before", "in the log"]
     assert (settings.data_dir / "workspaces" / "chat-1" / "notes.json").read_text() == '["milk"]'
     assert (settings.data_dir / "media" / "chat-1" / "photo.jpg").read_bytes() == b"\xff\xd8\xff photo"
-    kept = sorted(p.name.split(".before-restore")[0] for p in settings.data_dir.glob("*.before-restore-*"))
+    kept = sorted({p.name.split(".before-restore")[0] for p in settings.data_dir.glob("*.before-restore-*")})
     assert kept == ["hearth.db", "media", "workspaces"]
 
 
@@ -121,3 +121,36 @@ async def test_backup_and_restore_through_pipes(tmp_path: Path) -> None:
     await restore.communicate(archive)
     assert restore.returncode == 0
     assert (settings.data_dir / "workspaces" / "chat-1" / "notes.json").read_text() == '["milk"]'
+
+
+# Commits rows with automatic checkpoints off, then dies without closing: the rows live only in
+# the write-ahead log, as after a power cut or a killed Hearth.
+UNCLEAN_STOP = """
+import os, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("PRAGMA wal_autocheckpoint=0")
+db.executemany("INSERT INTO notes VALUES (?)", [("committed %d" % i,) for i in range(50)])
+db.commit()
+os._exit(0)
+"""
+
+
+async def test_restore_keeps_the_rows_in_the_replaced_databases_log(tmp_path: Path) -> None:
+    settings = make_data(tmp_path / "data")
+    database = settings.data_dir / "hearth.db"
+    env = hearth_env(settings.data_dir, "http://127.0.0.1:9")
+    code, _, err = await run_hearth("backup", str(tmp_path / "b.tar.gz"), env=env, cwd=tmp_path)
+    assert code == 0, err
+    writer = await asyncio.create_subprocess_exec(sys.executable, "-c", UNCLEAN_STOP, str(database))
+    assert await writer.wait() == 0
+    assert (database.with_name("hearth.db-wal")).stat().st_size > 0
+
+    code, _, err = await run_hearth("restore", str(tmp_path / "b.tar.gz"), env=env, cwd=tmp_path)
+
+    assert code == 0, err
+    [kept] = settings.data_dir.glob("hearth.db.before-restore-*[0-9]Z")
+    # Copied alone, the kept file must still hold every committed row.
+    alone = tmp_path / "kept-alone.db"
+    alone.write_bytes(kept.read_bytes())
+    assert rows(alone) == ["before"] + [f"committed {i}" for i in range(50)]
+    assert rows(database) == ["before"]

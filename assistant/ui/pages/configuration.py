@@ -11,6 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from assistant.keys import CLOCK, SETTINGS
+from assistant.ops.archive import verify
 from assistant.ops.backup import BackupError, write_archive
 from assistant.settings import Secret, Settings, env_name, masked_url
 from assistant.ui.render import done, render
@@ -52,8 +53,10 @@ async def settings_page(request: web.Request) -> web.Response:
 
 
 def _archive(settings: Settings, path: Path) -> None:
-    with path.open("wb") as out:
+    with path.open("w+b") as out:
         write_archive(settings, out)
+        out.seek(0)
+        verify(out)  # what the dashboard offers must restore
 
 
 @ROUTES.post("/ui/backup")

@@ -9,6 +9,7 @@ import io
 import json
 import os
 import shutil
+import stat
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -103,6 +104,21 @@ def take_outbox() -> list[dict[str, str]]:
         empty_outbox()
 
 
+def open_workspace() -> None:
+    """Let Hearth's own user read what the call left in the workspace (backups copy it): files
+    become readable by all, folders readable and searchable. Only modes change; links are not
+    followed, and whatever this user does not own is left as it is."""
+    if not WORKSPACE.is_dir():
+        return
+    for directory, folders, files in os.walk(WORKSPACE):
+        for name, bits in [*((f, 0o055) for f in folders), *((f, 0o044) for f in files)]:
+            path = os.path.join(directory, name)
+            with contextlib.suppress(OSError):
+                mode = os.lstat(path).st_mode
+                if (stat.S_ISDIR(mode) or stat.S_ISREG(mode)) and mode & bits != bits:
+                    os.chmod(path, stat.S_IMODE(mode) | bits)
+
+
 def run_skill(name: str, args: dict[str, Any], cache: dict[str, ModuleType], call_key: str = "") -> Any:
     """Run one skill call with its printed output kept off the protocol channel."""
     allowed = os.environ.get("HEARTH_SKILL")
@@ -114,6 +130,7 @@ def run_skill(name: str, args: dict[str, Any], cache: dict[str, ModuleType], cal
         with contextlib.redirect_stdout(printed):
             return module.run(args, context_for(name, call_key))
     finally:
+        open_workspace()
         if printed.kept:
             sys.stderr.write(f"[{name} printed] {printed.getvalue()}\n")
 

@@ -37,6 +37,7 @@ from tests.process import Server, free_port, hearth_env
 
 TOOL_MARK = "use-tools"
 STALL_S = 30.0
+START_TIMEOUT_S = 90.0
 SCHEDULE = {"name": "schedule_reminder", "arguments": {"text": "water the plants", "every": "1d"}}
 SEARCH = {"name": "web_search", "arguments": {"query": "lisbon weather"}}
 
@@ -164,7 +165,8 @@ class Rig:
         server.port, server.url = self.port, self.url
         server.env["HEARTH_PORT"] = str(self.port)
         self.server = server
-        await server.start()
+        # Generous: on a loaded machine importing Hearth alone can take many seconds.
+        await server.start(ready_timeout_s=START_TIMEOUT_S)
 
     async def kill(self) -> None:
         """SIGKILL: no drain, no cleanup, whatever was in flight stays as it was."""

@@ -110,18 +110,21 @@ async def kill_points(tmp: Path) -> list[Tally]:
 
 
 async def storm(tmp: Path, kills: int = 4, chats: int = 4, seed: int | None = None) -> Tally:
-    """Messages in several chats, a SIGKILL every 1 to 4 s and a restart each time, `kills` times;
-    the model and the provider each take a moment, so kills land at every step of turns."""
+    """Messages in several chats, a SIGKILL every 1 to 4 s and a restart each time, `kills` times
+    (at least 1); the model and the provider each take a moment, so kills land at every step of
+    turns."""
     rng = random.Random(seed)
     async with Rig(tmp, chats=chats) as rig:
         rig.ollama.delay_s, rig.graph.delay_s = 0.1, 0.05
         await rig.start()
         async with Conversation(rig) as talk:
-            for _ in range(kills):
+            for _ in range(kills - 1):
                 await asyncio.sleep(rng.uniform(1.0, 4.0))
                 await rig.restart()
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(rng.uniform(1.0, 4.0))
             texts = await talk.end()
+        # The last kill comes once the person has gone quiet: only recovery can finish the work.
+        await rig.restart()
         await rig.settle(texts, timeout_s=120)
         tally = (await rig.books()).tally("SIGKILL at random moments", texts)
         tally.notes.append(f"{talk.person.redeliveries} webhook redeliveries")

@@ -4,6 +4,7 @@ webhooks, killed with SIGKILL and started again on the same port whenever a faul
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import time
 from collections.abc import Iterable
@@ -194,11 +195,13 @@ class Rig:
         return Books(chats, messages, replies, jobs, self.graph.sends(), list(self.kills_at_s))
 
     async def settle(self, texts: Iterable[str], timeout_s: float = 60, quiet_s: float = 0.5) -> None:
-        """Wait until the provider has a reply for every text, then a little longer for any copy."""
+        """Wait until the provider has a reply for every text, then a little longer for any copy.
+        After `timeout_s` give up quietly: what is missing shows in the tally as lost."""
         wanted = set(texts)
-        async with asyncio.timeout(timeout_s):
-            while not wanted <= self._provider_answered():
-                await asyncio.sleep(0.05)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout_s):
+                while not wanted <= self._provider_answered():
+                    await asyncio.sleep(0.05)
         await asyncio.sleep(quiet_s)
 
     def _provider_answered(self) -> set[str]:

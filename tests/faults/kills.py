@@ -8,7 +8,8 @@ import random
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from tests.faults.rig import TOOL_MARK, Conversation, Person, Rig
+from tests.faults.person import Conversation, Person
+from tests.faults.rig import TOOL_MARK, Rig
 from tests.faults.tally import Tally
 
 

@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 from tests.faults.kills import until
-from tests.faults.rig import Conversation, Rig
+from tests.faults.person import Conversation
+from tests.faults.rig import Rig
 from tests.faults.tally import Tally
 
 # What a person sees while the model is down (assistant/pipeline.py's MODEL_DOWN), to count notices.

@@ -118,11 +118,14 @@ class Store:
         """`write`, tried again for as long as another process holds SQLite's lock: for a record
         that must not be dropped, such as a send the provider has already accepted. `work` must be
         safe to run again (a locked transaction is rolled back whole). Other errors propagate."""
+        warned = False
         while True:
             try:
                 return await self.write(work)
             except sa.exc.OperationalError as exc:
                 if not locked(exc):
                     raise
-                logger.warning("the database is locked by another program; writing again shortly")
+                if not warned:
+                    logger.warning("the database is locked by another program; waiting to write")
+                    warned = True
                 await asyncio.sleep(LOCKED_RETRY_S)

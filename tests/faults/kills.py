@@ -127,6 +127,7 @@ async def storm(tmp: Path, kills: int = 4, chats: int = 4, seed: int | None = No
         # The last kill comes once the person has gone quiet: only recovery can finish the work.
         await rig.restart()
         await rig.settle(texts, timeout_s=120)
-        tally = (await rig.books()).tally("SIGKILL at random moments", texts)
+        # Generous: on a loaded machine the record of a send can trail the provider's answer.
+        tally = (await rig.books()).tally("SIGKILL at random moments", texts, window_s=3.0)
         tally.notes.append(f"{talk.person.redeliveries} webhook redeliveries")
         return tally

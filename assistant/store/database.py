@@ -4,6 +4,7 @@ transactions run as plain functions on worker threads, off the event loop."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -14,7 +15,10 @@ from sqlmodel import Session
 
 from assistant.store.migrate import migrate
 
+logger = logging.getLogger(__name__)
+
 BUSY_TIMEOUT_MS = 5000
+LOCKED_RETRY_S = 0.5
 # Drivers Hearth used to name for asyncio; the store runs sync drivers in worker threads.
 _SYNC_DRIVERS = {"sqlite+aiosqlite": "sqlite", "postgresql+asyncpg": "postgresql+psycopg"}
 
@@ -29,6 +33,11 @@ def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[Any, Any], None]:
         cursor.close()
 
     return set_pragmas
+
+
+def locked(exc: BaseException) -> bool:
+    """Whether `exc` is SQLite giving up on a lock another connection held past the busy timeout."""
+    return isinstance(exc, sa.exc.OperationalError) and "database is locked" in str(exc.orig)
 
 
 def sync_url(url: str) -> sa.URL:
@@ -108,3 +117,19 @@ class Store:
         async with self._write_lock:
             loop = asyncio.get_running_loop()
             return await loop.run_in_executor(self._writer, self._write, work)
+
+    async def write_waiting(self, work: Work[T]) -> T:
+        """`write`, tried again for as long as another process holds SQLite's lock: for a record
+        that must not be dropped, such as a send the provider has already accepted. `work` must be
+        safe to run again (a locked transaction is rolled back whole). Other errors propagate."""
+        warned = False
+        while True:
+            try:
+                return await self.write(work)
+            except sa.exc.OperationalError as exc:
+                if not locked(exc):
+                    raise
+                if not warned:
+                    logger.warning("the database is locked by another program; waiting to write")
+                    warned = True
+                await asyncio.sleep(LOCKED_RETRY_S)

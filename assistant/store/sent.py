@@ -36,7 +36,7 @@ async def record_part(
     meta: dict[str, str] | None = None,
 ) -> None:
     """Note that part `parts_sent` of the reply went out as `provider_id`, durably, so a retry
-    after a crash or a later failure starts with the next part."""
+    after a crash or a later failure starts with the next part; waits out a locked database."""
 
     def record(session: Session) -> None:
         session.add(
@@ -47,7 +47,8 @@ async def record_part(
             reply.meta = {**reply.meta, **(meta or {}), "parts_sent": str(parts_sent)}
             reply.provider_id = provider_id
 
-    await store.write(record)
+    # The provider has taken this part: losing the record to a locked database would send it again.
+    await store.write_waiting(record)
 
 
 def _reply_context(session: Session, reply_id: int) -> tuple[Reply, Chat] | None:

@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import AUTH
 from tests.fakes.ollama import FakeOllama, Step
-from tests.faults import allow, refuse
+from tests.faults.triggers import allow, refuse
 from tests.process import Server, hearth_env
 
 CHATS = 5

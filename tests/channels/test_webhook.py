@@ -26,7 +26,7 @@ from tests.channels.webhooks import (
 from tests.conftest import AppClient, MakeClient
 from tests.fakes.graph import GraphFake
 from tests.fakes.twilio import TwilioFake
-from tests.faults import refusing
+from tests.faults.triggers import refusing
 
 
 def database(settings: Settings) -> Path:

@@ -109,7 +109,9 @@ async def core_ctx(app: web.Application) -> AsyncIterator[None]:
         composer=app[MEDIA].composer,
     )
     app[SENDER] = sender
-    app[ROUTER] = Router(store, pipeline.handle, settings.max_concurrent_turns, clock)
+    app[ROUTER] = Router(
+        store, pipeline.handle, settings.max_concurrent_turns, clock, batch_max=settings.batch_max_messages
+    )
     _reset(app)
     sending = asyncio.create_task(sender.run(), name="outbox-sender")
     recovered = await app[ROUTER].recover()

@@ -26,10 +26,14 @@ def wait_s(batch: list[Message], now: datetime) -> float:
 class Router:
     """Wakes on `notify(chat_id)`; a lane runs a chat's turns one at a time until its inbox is empty."""
 
-    def __init__(self, store: Store, handle: Handler, max_concurrent_turns: int, clock: Clock):
+    def __init__(
+        self, store: Store, handle: Handler, max_concurrent_turns: int, clock: Clock, *, batch_max: int
+    ):
         self.store = store
         self.handle = handle
         self.clock = clock
+        # A turn takes at most this many of a chat's pending messages; the rest wait for the next.
+        self.batch_max = batch_max
         self.in_flight = 0
         self._slots = asyncio.Semaphore(max_concurrent_turns)
         self._lanes: dict[int, asyncio.Task[None]] = {}
@@ -61,7 +65,7 @@ class Router:
         try:
             while not self._closing:
                 self._dirty.discard(chat_id)
-                found = await inbox.pending(self.store, chat_id)
+                found = await inbox.pending(self.store, chat_id, self.batch_max)
                 batch = found.messages if found else []
                 if not found or not batch:
                     if chat_id in self._dirty:

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
+from assistant.settings import Settings
+from assistant.store import Store, inbox
+from assistant.types import Address, Inbound
 from tests.api import send, transcript, wait_handled
 from tests.conftest import AppClient, MakeClient
 from tests.fakes.ollama import FakeOllama, Step
@@ -71,3 +77,27 @@ async def test_history_comes_before_the_new_messages(client: AppClient, fake: Fa
     contents = [m["content"] for m in fake.chat_requests[1]["messages"]]
     assert contents.index("my name is Ada") < contents.index("echo: my name is Ada")
     assert contents[-1] == "what is my name?"
+
+
+@pytest.mark.parametrize(
+    ("changes", "sizes"),
+    [
+        ({}, [20, 20, 5]),
+        ({"batch_max_messages": 30}, [30, 15]),
+    ],  # the default, then HEARTH_BATCH_MAX_MESSAGES
+)
+async def test_after_an_outage_the_backlog_is_answered_in_capped_turns_in_order(
+    make_client: MakeClient, settings: Settings, fake: FakeOllama, changes: dict[str, int], sizes: list[int]
+) -> None:
+    # Messages accepted while Hearth was down (a redeployment, a long night): 45 of one chat.
+    store = await Store.open(settings.database_url)
+    sender, at = Address("api", "backlog"), datetime.now(UTC)
+    inbounds = [Inbound("api", f"backlog/{n}", sender, f"m{n}", at) for n in range(45)]
+    ids = [str(a.message_id) for a in await inbox.accept(store, inbounds, at)]
+    await store.close()
+    client = await make_client(**changes)  # routes them again at start
+    views = [await wait_handled(client, message_id) for message_id in ids]
+    assert {v["status"] for v in views} == {"handled"}
+    batches = [user_texts(r) for r in fake.chat_requests]
+    assert [len(b) for b in batches] == sizes
+    assert [text for batch in batches for text in batch] == [f"m{n}" for n in range(45)]

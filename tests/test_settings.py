@@ -40,6 +40,7 @@ def test_environment_wins_over_the_env_file(tmp_path: Path) -> None:
         ("HEARTH_LOG_FORMAT", "xml", "text or json"),
         ("HEARTH_OLLAMA_URL", "localhost:11434", "an http:// or https:// URL"),
         ("HEARTH_MAX_CONCURRENT_TURNS", "-1", "a whole number"),
+        ("HEARTH_BATCH_MAX_MESSAGES", "0", "a whole number"),
         ("HEARTH_MODEL_TOTAL_TIMEOUT_S", "soon", "a number of seconds"),
     ],
 )

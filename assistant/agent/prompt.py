@@ -23,6 +23,8 @@ FACTS_HEADER = "What you know about the person (the numbers are ids for forget):
 SUMMARY_HEADER = "Summary of the earlier conversation:"
 # What an image costs a vision model, roughly (gemma3 takes 256 tokens; others vary with size).
 IMAGE_TOKENS = 768
+# What the model reads instead of a tool result cut to keep a turn within the context.
+CUT_RESULT = "[this tool result was removed to keep the conversation within the model's context]"
 
 
 def estimate_tokens(text: str, chars_per_token: float = CHARS_PER_TOKEN) -> int:
@@ -107,9 +109,14 @@ def fixed_tokens(data: PromptInput) -> int:
     return fixed + sum(data.tokens(text) for text in data.new) + data.tokens(clock_line(data.now))
 
 
+def request_budget(num_ctx: int) -> int:
+    """The tokens a whole request may take: the context less the answer's room."""
+    return num_ctx - answer_reserve(num_ctx)
+
+
 def history_budget(data: PromptInput) -> int:
     """The tokens left for history once the answer's room and everything else are taken."""
-    return data.num_ctx - answer_reserve(data.num_ctx) - fixed_tokens(data)
+    return request_budget(data.num_ctx) - fixed_tokens(data)
 
 
 def build(data: PromptInput) -> list[dict[str, Any]]:
@@ -132,3 +139,47 @@ def new_messages(data: PromptInput) -> list[dict[str, Any]]:
             message["images"] = list(data.images[index])
         found.append(message)
     return found
+
+
+def message_tokens(message: Mapping[str, Any], chars_per_token: float = CHARS_PER_TOKEN) -> int:
+    """Tokens for one request message: its content, its tool calls and its images."""
+    text = str(message.get("content") or "")
+    if message.get("tool_calls"):
+        text += json.dumps(message["tool_calls"])
+    return estimate_tokens(text, chars_per_token) + IMAGE_TOKENS * len(message.get("images") or ())
+
+
+def request_tokens(
+    messages: Sequence[Mapping[str, Any]],
+    tools: Sequence[Mapping[str, Any]] | None,
+    chars_per_token: float = CHARS_PER_TOKEN,
+) -> int:
+    """Tokens for a whole /api/chat request: every message and the tool specs."""
+    specs = estimate_tokens(json.dumps(list(tools)), chars_per_token) if tools else 0
+    return specs + sum(message_tokens(m, chars_per_token) for m in messages)
+
+
+def cut_tool_results(
+    messages: list[dict[str, Any]],
+    tools: Sequence[Mapping[str, Any]] | None,
+    budget_tokens: int,
+    chars_per_token: float = CHARS_PER_TOKEN,
+) -> int:
+    """While the request is over `budget_tokens`, replace the oldest tool result's content with
+    CUT_RESULT; how many were cut. Messages are changed in place, never removed, so every call keeps
+    its result and the request stays well formed; a cut result stays cut on the turn's later steps."""
+    over = request_tokens(messages, tools, chars_per_token) - budget_tokens
+    cut_tokens = message_tokens({"content": CUT_RESULT}, chars_per_token)
+    cut = 0
+    for message in messages:
+        if over <= 0:
+            break
+        if message.get("role") != "tool":
+            continue
+        saved = message_tokens(message, chars_per_token) - cut_tokens
+        if saved <= 0:  # cut already, or shorter than the note
+            continue
+        message["content"] = CUT_RESULT
+        over -= saved
+        cut += 1
+    return cut

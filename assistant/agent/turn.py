@@ -7,6 +7,7 @@ text in the answer is never run, and the guard holds back tools with an effect.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -28,6 +29,7 @@ TEXT_CALL_REFUSED = (
     "tell the person what you would do instead"
 )
 _THINK = re.compile(r"<think>.*?</think>", re.S)
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -154,6 +156,7 @@ class Agent:
             last = step == self.max_steps
             if last and specs:
                 messages.append({"role": "system", "content": LAST_STEP})
+            self._fit(messages, None if last else specs, data.remembered.chars_per_token)
             reply = await self.model.chat(messages, None if last else specs)
             result.add(reply)
             calls, written = self._calls(reply)
@@ -169,6 +172,16 @@ class Agent:
                 result.tool_calls.append(call)
                 messages.append({"role": "tool", "tool_name": call.name, "content": output.text})
         return result
+
+    def _fit(
+        self, messages: list[dict[str, Any]], specs: list[dict[str, Any]] | None, chars_per_token: float
+    ) -> None:
+        """Keep the request within the context: the turn's own tool results count too, the oldest
+        giving way first."""
+        budget = prompt.request_budget(self.num_ctx)
+        cut = prompt.cut_tool_results(messages, specs, budget, chars_per_token)
+        if cut:
+            logger.info("cut %d tool results to keep the request within %d tokens", cut, budget)
 
     async def _run(self, call: ToolCall, ctx: ToolContext, tainted: bool, written: bool) -> Result:
         if written and tainted:

@@ -25,6 +25,10 @@ NAME = "api"
 MAX_CHAT_CHARS = 200
 MAX_TEXT_CHARS = 32_000
 MAX_WAIT_S = 30.0
+PAGE_ENTRIES, MAX_PAGE_ENTRIES = 50, 200
+REPLY_PREFIX = "reply-"
+MAX_ID_DIGITS = 18  # ids are 64-bit integers; a longer number names nothing
+BAD_BEFORE = "'before' must be the id of a message or reply in this chat, such as 17 or reply-4"
 
 
 class ApiChannel:
@@ -146,24 +150,58 @@ async def get_message(request: web.Request) -> web.Response:
     return web.json_response(body)
 
 
+def _whole(raw: str) -> int | None:
+    """`raw` as a number when it is plain ASCII digits (no sign, no space) of a sane length."""
+    if not raw.isascii() or not raw.isdigit() or len(raw) > MAX_ID_DIGITS:
+        return None
+    return int(raw)
+
+
+def _limit(request: web.Request) -> int:
+    limit = _whole(request.query.get("limit", str(PAGE_ENTRIES)))
+    if limit is None or not 1 <= limit <= MAX_PAGE_ENTRIES:
+        raise _error(400, f"'limit' must be a whole number from 1 to {MAX_PAGE_ENTRIES}", field="limit")
+    return limit
+
+
+def _entry_id(entry: views.Entry) -> str:
+    return str(entry.id) if entry.role == "user" else f"{REPLY_PREFIX}{entry.id}"
+
+
+def _mark(raw: str) -> views.Mark | None:
+    """The transcript entry an id names ("17" a message, "reply-4" a reply), or None."""
+    number = _whole(raw.removeprefix(REPLY_PREFIX))
+    if number is None:
+        return None
+    return views.Mark("assistant" if raw.startswith(REPLY_PREFIX) else "user", number)
+
+
 async def get_transcript(request: web.Request) -> web.Response:
-    """The chat's messages and replies in order."""
-    name = request.match_info["chat"]
+    """A page of the chat's messages and replies in order: the newest `limit` (50 unless told, at most
+    200) before the entry `before` names, or the newest of all; `older` is what to pass as `before`
+    for the page before this one (null on the first page of the chat)."""
+    name, limit, raw_before = request.match_info["chat"], _limit(request), request.query.get("before")
+    before = None if raw_before is None else _mark(raw_before)
+    if raw_before is not None and before is None:
+        raise _error(400, BAD_BEFORE, field="before")
     chat = await views.find_chat(request.app[STORE], NAME, str(Address(NAME, name)))
     if chat is None or chat.id is None:
         raise _error(404, "no such chat")
-    rows = await views.entries(request.app[STORE], chat.id)
+    found = await views.page(request.app[STORE], chat.id, limit, before)
+    if found is None:
+        raise _error(400, BAD_BEFORE, field="before")
     messages = [
         {
-            "id": str(e.id) if e.role == "user" else f"reply-{e.id}",
+            "id": _entry_id(e),
             "role": e.role,
             "text": e.text,
             "status": e.status,
             "created_at": e.created_at.isoformat(),
         }
-        for e in rows
+        for e in found.entries
     ]
-    return web.json_response({"chat": name, "messages": messages})
+    older = _entry_id(found.entries[0]) if found.more and found.entries else None
+    return web.json_response({"chat": name, "messages": messages, "older": older})
 
 
 async def _stop_waiting(app: web.Application) -> None:

@@ -34,7 +34,10 @@ class _Entry(Generic[W]):
 
 @dataclass
 class WarmPool(Generic[W]):
-    """At most `max_workers` workers; idle ones go after `idle_s`; a dead one is replaced on use."""
+    """At most `max_workers` workers; idle ones go after `idle_s`; a dead one is replaced on use.
+
+    Every slot is either an entry or a reservation (a worker being made); a reservation is given
+    back on every path out of a checkout, cancellation included, so no slot is ever lost."""
 
     max_workers: int = 8
     idle_s: float = 300
@@ -42,7 +45,7 @@ class WarmPool(Generic[W]):
     _entries: OrderedDict[PoolKey, _Entry[W]] = field(default_factory=OrderedDict)
     _key_locks: dict[PoolKey, asyncio.Lock] = field(default_factory=dict)
     _reserved: int = 0
-    _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+    _changed: asyncio.Event = field(default_factory=asyncio.Event)
     _sweeper: asyncio.Task[None] | None = None
 
     def __len__(self) -> int:
@@ -54,12 +57,19 @@ class WarmPool(Generic[W]):
 
     @contextlib.asynccontextmanager
     async def lease(self, key: PoolKey, factory: Callable[[], Awaitable[W]]) -> AsyncIterator[W]:
-        """The worker for `key`, from `factory` if none is alive; one call per key at a time."""
+        """The worker for `key`, from `factory` if none is alive; one call per key at a time.
+
+        A lease left by cancellation discards its worker: what the call started may still be running
+        in it, and the next call must not meet its leftovers."""
         lock = self._key_locks.setdefault(key, asyncio.Lock())
         async with lock:
             worker = await self._checkout(key, factory)
             try:
                 yield worker
+            except asyncio.CancelledError:
+                logger.info("discarding the worker of a cancelled call for %s", key)
+                await self._discard(key)
+                raise
             finally:
                 await self._checkin(key, worker)
 
@@ -72,29 +82,41 @@ class WarmPool(Generic[W]):
         if entry is not None:
             logger.info("replacing the dead worker for %s", key)
             await self._discard(key)
-        await self._make_room()
+        victim = await self._reserve()
         try:
+            if victim is not None:
+                logger.info("evicting the least recently used worker %s", victim[0])
+                await victim[1].worker.close()
             worker = await factory()
-        finally:
+        except BaseException:
             self._reserved -= 1
+            self._wake()
+            raise
+        # The reservation becomes the entry, with no await in between.
+        self._reserved -= 1
         self._entries[key] = _Entry(worker, self.clock())
         return worker
 
-    async def _make_room(self) -> None:
-        async with self._changed:
-            await self._changed.wait_for(self._room_or_idle)
-            self._reserved += 1
-            if len(self._entries) + self._reserved <= self.max_workers:
-                return
-            victim = next(k for k, e in self._entries.items() if not e.busy)
-            entry = self._entries.pop(victim)
-        logger.info("evicting the least recently used worker %s", victim)
-        await entry.worker.close()
+    async def _reserve(self) -> tuple[PoolKey, _Entry[W]] | None:
+        """Take a slot, waiting for one to be free or idle; the idle entry it takes the place of, to
+        be closed, or None."""
+        while not self._room_or_idle():
+            await self._changed.wait()
+        self._reserved += 1
+        if len(self._entries) + self._reserved <= self.max_workers:
+            return None
+        victim = next(k for k, e in self._entries.items() if not e.busy)
+        return victim, self._entries.pop(victim)
 
     def _room_or_idle(self) -> bool:
         if len(self._entries) + self._reserved < self.max_workers:
             return True
         return any(not e.busy for e in self._entries.values())
+
+    def _wake(self) -> None:
+        """Tell every waiting checkout that a slot may have come free."""
+        self._changed.set()
+        self._changed = asyncio.Event()
 
     async def _checkin(self, key: PoolKey, worker: W) -> None:
         entry = self._entries.get(key)
@@ -103,12 +125,12 @@ class WarmPool(Generic[W]):
             entry.last_used_at = self.clock()
             if not worker.alive():
                 await self._discard(key)
-        async with self._changed:
-            self._changed.notify_all()
+        self._wake()
 
     async def _discard(self, key: PoolKey) -> None:
         entry = self._entries.pop(key, None)
         if entry is not None:
+            self._wake()
             await entry.worker.close()
 
     async def evict_idle(self) -> int:
@@ -117,9 +139,6 @@ class WarmPool(Generic[W]):
         stale = [k for k, e in self._entries.items() if not e.busy and now - e.last_used_at >= self.idle_s]
         for key in stale:
             await self._discard(key)
-        if stale:
-            async with self._changed:
-                self._changed.notify_all()
         return len(stale)
 
     def next_eviction_in_s(self) -> float:

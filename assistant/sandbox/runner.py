@@ -29,7 +29,7 @@ from assistant.sandbox.pool import WarmPool
 from assistant.sandbox.protocol import encode_request
 from assistant.sandbox.proxy import EgressProxy, egress_image, skill_routes
 from assistant.sandbox.quota import within_limit
-from assistant.sandbox.worker import DockerWorker
+from assistant.sandbox.worker import DockerWorker, in_thread
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +100,12 @@ class DockerSandbox:
             worker = await DockerWorker.start(client, options, skill.name)
             if egress is not None and self.proxy is not None:
                 # The proxy's log names clients by address; this one is (skill, chat).
-                address = await asyncio.to_thread(worker.address, egress[0])
+                network = egress[0]
+                try:
+                    address = await in_thread(lambda: worker.address(network))
+                except BaseException:
+                    await worker.close()  # not in the pool yet: no one else would
+                    raise
                 self.proxy.clients[address] = (skill.name, chat_key)
             return worker
 

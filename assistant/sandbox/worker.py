@@ -7,12 +7,14 @@ import contextlib
 import logging
 import socket
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from assistant.sandbox.errors import EngineUnavailableError, SkillError, SkillTimeoutError, WorkerError
 from assistant.sandbox.protocol import FrameDecoder, OutputCollector, parse_response
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 RECV_BYTES = 65_536
 # A cold worker (container start, interpreter, the skill's imports) gets this long to say it is
@@ -37,11 +39,17 @@ class DockerWorker:
 
     @classmethod
     async def start(cls, client: Any, options: dict[str, Any], skill: str) -> DockerWorker:
-        """Create, attach to and start a container; EngineUnavailableError if Docker refuses."""
-        return await asyncio.to_thread(cls._start, client, options, skill)
+        """Create, attach to and start a container, then wait for it to say it is ready.
+        EngineUnavailableError if Docker refuses, WorkerError if it never gets ready.
+
+        Cancelled, it still removes the container before it lets the cancellation through (waiting,
+        if need be, for an engine call under way, which cannot be interrupted)."""
+        worker = await in_thread(lambda: cls._create(client, options, skill), undo=lambda w: w._close())
+        await in_thread(worker._wait_ready, interrupt=worker._interrupt, undo=lambda _: worker._close())
+        return worker
 
     @classmethod
-    def _start(cls, client: Any, options: dict[str, Any], skill: str) -> DockerWorker:
+    def _create(cls, client: Any, options: dict[str, Any], skill: str) -> DockerWorker:
         import docker.errors
 
         try:
@@ -55,9 +63,7 @@ class DockerWorker:
         except docker.errors.DockerException as exc:
             container.remove(force=True)
             raise EngineUnavailableError(f"could not start a container for {skill}: {exc}") from exc
-        worker = cls(container, attached, skill)
-        worker._wait_ready()
-        return worker
+        return cls(container, attached, skill)
 
     def _wait_ready(self) -> None:
         """Wait for the worker's ready line, so a call's time limit covers only the call itself."""
@@ -112,7 +118,9 @@ class DockerWorker:
             except OSError:
                 raise WorkerError(f"lost the connection to the {self._skill} worker") from None
             if not data:
-                raise WorkerError(f"the {self._skill} worker stopped ({self._exit_reason()})")
+                # Broken already: this end hung up (a cancelled call), so there is no exit to wait for.
+                reason = "hung up" if self.broken else self._exit_reason()
+                raise WorkerError(f"the {self._skill} worker stopped ({reason})")
             for stream, payload in self._decoder.feed(data):
                 self._output.feed(stream, payload)
         return line
@@ -170,13 +178,20 @@ class DockerWorker:
         with contextlib.suppress(docker.errors.DockerException, requests.exceptions.RequestException):
             self._container.kill()
 
+    def _interrupt(self) -> None:
+        """Mark the worker broken and shut its stream: a thread blocked reading it wakes at once."""
+        self.broken = True
+        with contextlib.suppress(OSError):  # already closed
+            self._stream.shutdown(socket.SHUT_RDWR)
+
     def _hang_up(self) -> None:
+        self._interrupt()
         self._attached.close()  # releases the file's hold, so closing the socket frees it
         self._stream.close()
 
     async def close(self) -> None:
-        """Remove the container; never raises."""
-        await asyncio.to_thread(self._close)
+        """Remove the container; never raises but CancelledError, and that only once it is gone."""
+        await in_thread(self._close)
 
     def _close(self) -> None:
         import docker.errors
@@ -189,3 +204,34 @@ class DockerWorker:
             pass
         except (docker.errors.DockerException, requests.exceptions.RequestException):
             logger.exception("could not remove the %s container", self._skill)
+
+
+async def in_thread(
+    fn: Callable[[], T],
+    *,
+    undo: Callable[[T], None] | None = None,
+    interrupt: Callable[[], None] | None = None,
+) -> T:
+    """`fn()` in a thread. A thread cannot be stopped, so when the caller is cancelled this calls
+    `interrupt` (from the event loop), waits for the thread to end, through further cancellations
+    too, passes what it made to `undo` in a thread, and only then re-raises the cancellation."""
+    future = asyncio.ensure_future(asyncio.to_thread(fn))
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+        if interrupt is not None:
+            interrupt()
+        made = await _settled(future)
+        if made is not None and undo is not None:
+            await _settled(asyncio.ensure_future(asyncio.to_thread(undo, made[0])))
+        raise
+
+
+async def _settled(future: asyncio.Future[T]) -> tuple[T] | None:
+    """Wait for `future` however often this is cancelled meanwhile; its result, or None if it failed."""
+    while not future.done():
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait([future])
+    if future.cancelled() or future.exception() is not None:
+        return None
+    return (future.result(),)

@@ -60,6 +60,7 @@ class Settings:
     timezone: ZoneInfo = setting(zone, "an IANA time zone name such as Europe/Berlin", factory=_utc)
     max_concurrent_turns: int = setting(positive_int, COUNT, 2)
     max_steps: int = setting(positive_int, COUNT, 6)
+    batch_max_messages: int = setting(positive_int, COUNT, 20)
     log_format: Literal["text", "json"] = setting(choice("text", "json"), "text or json", "text")
     log_level: str = setting(
         choice("debug", "info", "warning", "error"), "debug, info, warning or error", "INFO"

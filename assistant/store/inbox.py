@@ -108,7 +108,7 @@ class Pending:
     messages: list[Message]
 
 
-def _pending(session: Session, chat_id: int) -> Pending | None:
+def _pending(session: Session, chat_id: int, limit: int | None) -> Pending | None:
     chat = session.get(Chat, chat_id)
     if chat is None:
         return None
@@ -116,13 +116,14 @@ def _pending(session: Session, chat_id: int) -> Pending | None:
         select(Message)
         .where(Message.chat_id == chat_id, Message.status == "accepted")
         .order_by(col(Message.id))
+        .limit(limit)
     )
     return Pending(chat, list(session.exec(query)))
 
 
-async def pending(store: Store, chat_id: int) -> Pending | None:
-    """The chat and its accepted messages, oldest first."""
-    return await store.read(lambda s: _pending(s, chat_id))
+async def pending(store: Store, chat_id: int, limit: int | None = None) -> Pending | None:
+    """The chat and its oldest `limit` accepted messages (all of them without a limit), oldest first."""
+    return await store.read(lambda s: _pending(s, chat_id, limit))
 
 
 def _close_messages(

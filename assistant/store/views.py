@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, and_, col, func, or_, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from assistant.store import Store
 from assistant.store.tables import Chat, Message, Reply
@@ -104,6 +105,81 @@ async def history(store: Store, chat_id: int, after: After, limit: int) -> list[
     """What the model may see of a chat's past: answered messages and real replies (no notices)."""
     found = await store.read(lambda s: _entries(s, chat_id, after, limit))
     return [e for e in found if e.status not in NOT_HISTORY and not e.notice]
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A place in a chat's transcript: a person's message ("user") or a reply ("assistant"), by id."""
+
+    role: Literal["user", "assistant"]
+    id: int
+
+
+@dataclass(frozen=True)
+class Page:
+    """Entries of a transcript in order, and whether older ones come before the first."""
+
+    entries: list[Entry]
+    more: bool
+
+
+def _key(entry: Entry) -> tuple[datetime, bool, int]:
+    """The transcript's order: by time; at one instant a message before a reply, then by id."""
+    return entry.created_at, entry.role == "assistant", entry.id
+
+
+def _marked(session: Session, chat_id: int, mark: Mark) -> Entry | None:
+    if mark.role == "user":
+        message = session.get(Message, mark.id)
+        if message is None or message.chat_id != chat_id or message.kind == "job":
+            return None
+        return Entry(mark.id, "user", message.text, message.status, message.created_at)
+    reply = session.get(Reply, mark.id)
+    if reply is None or reply.chat_id != chat_id:
+        return None
+    return Entry(mark.id, "assistant", reply.text, reply.status, reply.created_at, _is_notice(reply))
+
+
+MessageQuery = SelectOfScalar[Message]
+ReplyQuery = SelectOfScalar[Reply]
+
+
+def _before(messages: MessageQuery, replies: ReplyQuery, edge: Entry) -> tuple[MessageQuery, ReplyQuery]:
+    """The queries narrowed to what comes before `edge` in the transcript's order (`_key`)."""
+    at = edge.created_at
+    if edge.role == "user":
+        same = and_(col(Message.created_at) == at, col(Message.id) < edge.id)
+        messages = messages.where(or_(col(Message.created_at) < at, same))
+        return messages, replies.where(col(Reply.created_at) < at)
+    same = and_(col(Reply.created_at) == at, col(Reply.id) < edge.id)
+    replies = replies.where(or_(col(Reply.created_at) < at, same))
+    return messages.where(col(Message.created_at) <= at), replies
+
+
+def _page(session: Session, chat_id: int, limit: int, before: Mark | None) -> Page | None:
+    messages = select(Message).where(Message.chat_id == chat_id, Message.kind != "job")
+    replies = select(Reply).where(Reply.chat_id == chat_id)
+    if before is not None:
+        edge = _marked(session, chat_id, before)
+        if edge is None:
+            return None
+        messages, replies = _before(messages, replies, edge)
+    # One more than asked for from each side says whether anything older is left.
+    messages = messages.order_by(col(Message.created_at).desc(), col(Message.id).desc()).limit(limit + 1)
+    replies = replies.order_by(col(Reply.created_at).desc(), col(Reply.id).desc()).limit(limit + 1)
+    found = [Entry(m.id or 0, "user", m.text, m.status, m.created_at) for m in session.exec(messages)]
+    found += [
+        Entry(r.id or 0, "assistant", r.text, r.status, r.created_at, _is_notice(r))
+        for r in session.exec(replies)
+    ]
+    found.sort(key=_key)
+    return Page(found[-limit:], len(found) > limit)
+
+
+async def page(store: Store, chat_id: int, limit: int, before: Mark | None = None) -> Page | None:
+    """The newest `limit` entries of the chat's transcript (before `before`, when given), in order;
+    None when `before` is not an entry of this chat."""
+    return await store.read(lambda s: _page(s, chat_id, limit, before))
 
 
 def _counts(session: Session) -> Counts:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -70,3 +71,38 @@ def test_history_is_cut_to_the_budget_keeping_the_newest() -> None:
 )
 def test_text_tool_calls(content: str, call: ToolCall | None) -> None:
     assert parse_text_call(content, {"get_time"}) == call
+
+
+def with_results(*sizes: int) -> list[dict[str, Any]]:
+    """A turn's request: the question, then one call with one result of each size in characters."""
+    messages: list[dict[str, Any]] = [{"role": "user", "content": "q"}]
+    for n, size in enumerate(sizes):
+        call = {"function": {"name": "get_time", "arguments": {"n": n}}}
+        messages.append({"role": "assistant", "content": "", "tool_calls": [call]})
+        messages.append({"role": "tool", "tool_name": "get_time", "content": str(n) * size})
+    return messages
+
+
+@pytest.mark.parametrize(
+    ("sizes", "budget", "kept"),
+    [
+        ((800, 800, 800), 700, [True, True, True]),  # it fits (674 tokens): nothing goes
+        ((800, 800, 800), 600, [False, True, True]),  # the oldest goes first
+        ((800, 800, 800), 400, [False, False, True]),
+        ((4000, 40, 40), 200, [False, True, True]),  # one big old result is enough
+        ((800, 20, 800), 200, [False, True, False]),  # one shorter than the note stays
+        ((800, 800, 800), 100, [False, False, False]),  # the newest too, rather than overflow
+    ],
+)
+def test_the_oldest_tool_results_give_way_to_fit_the_budget(
+    sizes: tuple[int, ...], budget: int, kept: list[bool]
+) -> None:
+    messages = with_results(*sizes)
+    cut = prompt.cut_tool_results(messages, None, budget)
+    results = [m["content"] for m in messages if m["role"] == "tool"]
+    assert [text != prompt.CUT_RESULT for text in results] == kept
+    assert cut == kept.count(False)
+    assert len(messages) == 1 + 2 * len(sizes)  # every call keeps its result
+    if any(kept):
+        assert prompt.request_tokens(messages, None) <= budget
+    assert prompt.cut_tool_results(messages, None, budget) == 0  # what was cut stays cut, once

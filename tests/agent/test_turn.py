@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
+from assistant.agent import prompt
 from assistant.agent.turn import NO_ANSWER
 from assistant.jobs.app import NO_JOBS
 from tests.api import send, wait_handled
 from tests.conftest import AppClient, MakeClient
 from tests.fakes.ollama import FakeOllama, Step
+from tests.fakes.searxng import SearxngFake
 
 TIME_CALL = {"name": "get_time", "arguments": {"timezone": "Asia/Tokyo"}}
+NUM_CTX = 4096
+
+
+@pytest.fixture
+async def searxng() -> AsyncIterator[SearxngFake]:
+    async with SearxngFake() as server:
+        yield server
 
 
 async def test_a_tool_call_is_run_and_its_result_fed_back(client: AppClient, fake: FakeOllama) -> None:
@@ -116,3 +127,42 @@ async def test_a_thinking_model_is_asked_not_to_think(
     await wait_handled(client, await send(client, "t", "what time is it?"))
     assert len(fake.chat_requests) == 2
     assert [r.get("think") for r in fake.chat_requests] == [think, think]
+
+
+LONG = "Lisbon " + "tram twenty-eight climbs past the cathedral and the castle walls " * 6
+
+
+def search(query: str) -> dict[str, Any]:
+    return {"name": "web_search", "arguments": {"query": query}}
+
+
+async def test_the_turns_own_tool_results_are_kept_within_the_context(
+    make_client: MakeClient, fake: FakeOllama, searxng: SearxngFake
+) -> None:
+    searxng.index = [
+        {"title": f"Lisbon page {n}", "url": f"https://lisbon.example/{n}", "content": LONG} for n in range(5)
+    ]
+    client = await make_client(search_url=searxng.url, num_ctx=NUM_CTX)
+    queries = [f"lisbon trams {n}" for n in range(4)]
+    fake.push(*(Step(tool_calls=[search(q)]) for q in queries), Step(content="Take tram 28."))
+    view = await wait_handled(client, await send(client, "trip", "plan a day in Lisbon"))
+    assert view["replies"][0]["text"] == "Take tram 28."
+    budget = prompt.request_budget(NUM_CTX)
+    sizes = [prompt.request_tokens(r["messages"], r.get("tools")) for r in fake.chat_requests]
+    assert max(sizes) <= budget < sizes[0] + 4 * (sizes[1] - sizes[0])  # four whole results would not fit
+    results = [[m["content"] for m in r["messages"] if m["role"] == "tool"] for r in fake.chat_requests]
+    # The oldest result gave way; the newer ones are as the model first read them, the newest whole.
+    assert results[-1][:3] == [prompt.CUT_RESULT, results[2][1], results[3][2]]
+    assert results[-1][3].startswith('<untrusted source="tool web_search">')
+    assert len(results[-1][3]) == len(results[1][0])
+    assert_paired(fake.chat_requests[-1]["messages"])
+
+
+def assert_paired(messages: list[dict[str, Any]]) -> None:
+    """Every call is followed by its own result, and every result follows its call."""
+    for index, message in enumerate(messages):
+        calls = message.get("tool_calls") or []
+        answers = messages[index + 1 : index + 1 + len(calls)]
+        assert [m.get("tool_name") for m in answers] == [c["function"]["name"] for c in calls]
+    called = sum(len(m.get("tool_calls") or []) for m in messages)
+    assert called == len([m for m in messages if m["role"] == "tool"])

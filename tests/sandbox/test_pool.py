@@ -132,3 +132,57 @@ async def test_the_sweeper_runs_and_close_removes_everything() -> None:
     await pool.close()
     assert kept.closed
     assert len(pool) == 0
+
+
+async def test_a_lease_left_by_cancellation_discards_its_worker() -> None:
+    pool: WarmPool[FakeWorker] = WarmPool()
+    factory = Factory()
+    first = await use(pool, factory, ("s", "a"))
+    inside = asyncio.Event()
+
+    async def hang() -> None:
+        async def make() -> FakeWorker:
+            return factory.for_key(("s", "a"))
+
+        async with pool.lease(("s", "a"), make):
+            inside.set()
+            await asyncio.Event().wait()
+
+    task = asyncio.create_task(hang())
+    await inside.wait()
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    assert first.closed
+    assert len(pool) == 0
+    assert await use(pool, factory, ("s", "a")) is not first
+
+
+async def test_a_failed_or_cancelled_start_gives_its_slot_to_a_waiting_call() -> None:
+    pool: WarmPool[FakeWorker] = WarmPool(max_workers=1)
+    factory = Factory()
+    starting, refuse = asyncio.Event(), asyncio.Event()
+
+    async def refused() -> FakeWorker:
+        starting.set()
+        await refuse.wait()
+        raise RuntimeError("the engine refused")
+
+    async def start() -> None:
+        async with pool.lease(("s", "a"), refused):
+            pass
+
+    for end in ("fail", "cancel"):
+        starting.clear()
+        refuse.clear()
+        stuck = asyncio.create_task(start())
+        await starting.wait()
+        waiter = asyncio.create_task(use(pool, factory, ("s", end)))
+        await asyncio.sleep(0.01)
+        assert not waiter.done()  # the only slot is reserved for the start under way
+        if end == "cancel":
+            stuck.cancel()
+        else:
+            refuse.set()
+        await asyncio.gather(stuck, return_exceptions=True)
+        async with asyncio.timeout(1):
+            assert (await waiter).key == ("s", end)

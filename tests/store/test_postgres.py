@@ -17,11 +17,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
+from assistant.keys import STORE
 from assistant.store import Store, inbox, outbox
 from assistant.store.tables import Turn
 from assistant.types import Address, Inbound
 from tests.api import send, transcript, wait_handled
-from tests.conftest import MakeClient
+from tests.conftest import AUTH, MakeClient
 from tests.fakes.ollama import FakeOllama, Step
 
 SERVER_URL = os.environ.get("HEARTH_TEST_POSTGRES_URL", "")
@@ -89,3 +90,24 @@ async def test_the_app_runs_on_postgres(make_client: MakeClient, fake: FakeOllam
     assert "Likes green tea" in facts["replies"][0]["text"]
     said = [e["text"] for e in await transcript(client, "pg") if e["role"] == "user"]
     assert said == ["I like green tea", "remind me hourly", "/jobs", "/memory"]
+
+
+async def test_a_transcript_pages_on_postgres(make_client: MakeClient, postgres_url: str) -> None:
+    client = await make_client(database_url=postgres_url)
+    at = datetime.now(UTC)  # five messages of one instant (as one group commit stores them)
+    sender = Address("api", "pages")
+    await inbox.accept(
+        client.app[STORE], [Inbound("api", f"p/{n}", sender, f"t{n}", at) for n in range(5)], at
+    )
+    for n in range(5, 8):
+        await wait_handled(client, await send(client, "pages", f"t{n}"))
+    seen: list[str] = []
+    query = "?limit=3"
+    while query:
+        response = await client.get(f"/v1/chats/pages/messages{query}", headers=AUTH)
+        body = await response.json()
+        seen = [e["text"] for e in body["messages"]] + seen
+        query = f"?limit=3&before={body['older']}" if body["older"] else ""
+    assert [t for t in seen if not t.startswith("echo")] == [f"t{n}" for n in range(8)]
+    whole = await client.get("/v1/chats/pages/messages?limit=200", headers=AUTH)
+    assert seen == [e["text"] for e in (await whole.json())["messages"]]

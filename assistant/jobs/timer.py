@@ -50,6 +50,9 @@ class Timer(Protocol):
 
 
 SWEEP_ID = "sweep"
+# One run at a time, late runs coalesced, never dropped as misfired: the job table decides what is missed.
+# Given with each job rather than left to the defaults: it saves APScheduler a step per job.
+ONE_AT_A_TIME: dict[str, object] = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
 
 
 class ApsTimer:
@@ -65,10 +68,7 @@ class ApsTimer:
         self._fire = fire
         self._sweep = sweep
         self._sweep_interval_s = sweep_interval_s
-        self.scheduler = AsyncIOScheduler(
-            timezone="UTC",
-            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
-        )
+        self.scheduler = AsyncIOScheduler(timezone="UTC", job_defaults=ONE_AT_A_TIME)
 
     def put(self, job_id: int, spec: TriggerSpec, next_at: datetime) -> None:
         self.scheduler.add_job(
@@ -78,10 +78,7 @@ class ApsTimer:
             id=str(job_id),
             next_run_time=next_at,
             replace_existing=True,
-            # Given here rather than left to the defaults: it saves APScheduler a step per job.
-            coalesce=True,
-            max_instances=1,
-            misfire_grace_time=None,
+            **ONE_AT_A_TIME,
         )
 
     def later(self, job_id: int, at: datetime) -> None:
@@ -91,9 +88,7 @@ class ApsTimer:
             args=[job_id],
             id=str(job_id),
             replace_existing=True,
-            coalesce=True,
-            max_instances=1,
-            misfire_grace_time=None,
+            **ONE_AT_A_TIME,
         )
 
     def drop(self, job_id: int) -> None:

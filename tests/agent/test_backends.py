@@ -8,7 +8,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 
 from assistant.agent.backends import public_url
-from tests.api import send, wait_handled
+from assistant.agent.model import OllamaModel, model_options
+from assistant.settings import Settings
+from tests.api import send, transcript, wait_handled
 from tests.conftest import AppClient, MakeClient
 from tests.fakes.ollama import FakeOllama
 
@@ -71,9 +73,13 @@ async def test_a_call_to_a_server_that_fails_is_retried_on_another(
     client = await _app(make_client, fake, other)
     fake.down = True
     await _answer_all(client, 3)
-    # The first call found it down; the later ones skipped it.
+    # The first call found it down and went on to the other at once; the later ones skipped it.
     assert fake.refused_chats == 1
     assert len(other.chat_requests) == 3
+    said = [
+        e["text"] for n in range(3) for e in await transcript(client, f"c{n}") if e["role"] == "assistant"
+    ]
+    assert not [text for text in said if "not available" in text]
 
 
 async def test_load_spreads_over_healthy_servers(
@@ -121,3 +127,17 @@ async def test_a_failing_server_comes_back_into_use(
 )
 def test_urls_are_shown_without_credentials(url: str, shown: str) -> None:
     assert public_url(url) == shown
+
+
+async def test_each_server_runs_at_most_its_cap(fake: FakeOllama, other: FakeOllama) -> None:
+    fake.delay_s = other.delay_s = 0.1
+    options = model_options(Settings(ollama_url=f"{fake.url},{other.url}", max_concurrent_turns=1))
+    model = OllamaModel(options)
+    try:
+        asked = [{"role": "user", "content": f"part {n}"} for n in range(6)]
+        replies = await asyncio.gather(*(model.chat([message], None) for message in asked))
+    finally:
+        await model.close()
+    assert [r.content for r in replies] == [f"echo: part {n}" for n in range(6)]
+    assert fake.max_in_flight == other.max_in_flight == 1
+    assert len(fake.chat_requests) + len(other.chat_requests) == 6

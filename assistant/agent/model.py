@@ -109,6 +109,8 @@ class OllamaModel:
         for result in found:
             if isinstance(result, ModelInfo):
                 return result
+            if isinstance(result, BaseException) and not isinstance(result, HearthError):
+                raise result  # a fault of ours, not of a server
         failures = [r for r in found if isinstance(r, HearthError)]
         if failures and all(isinstance(r, ModelMissing) for r in failures):
             raise failures[0]

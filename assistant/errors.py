@@ -15,3 +15,7 @@ class ModelUnavailable(HearthError):
 
 class ModelMissing(HearthError):
     """The configured model is not on the Ollama server."""
+
+
+class ServerFailing(ModelUnavailable):
+    """One Ollama server refused the connection, answered 5xx or timed out; another may answer."""

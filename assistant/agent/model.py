@@ -10,7 +10,8 @@ from typing import Any, Protocol
 import httpx
 import ollama
 
-from assistant.errors import HearthError, ModelMissing, ModelUnavailable
+from assistant.agent.backends import Backend, Backends, split_urls
+from assistant.errors import HearthError, ModelMissing, ModelUnavailable, ServerFailing
 from assistant.settings import Settings
 from assistant.types import ToolCall
 
@@ -48,7 +49,7 @@ class Model(Protocol):
 
 @dataclass(frozen=True)
 class ModelOptions:
-    url: str
+    url: str  # one or more, comma-separated
     model: str
     num_ctx: int
     keep_alive: str
@@ -56,6 +57,8 @@ class ModelOptions:
     first_token_timeout_s: float
     stall_timeout_s: float
     total_timeout_s: float
+    server_cap: int = 2
+    retry_s: float = 5.0
 
 
 def _keep_alive(raw: str) -> str | float:
@@ -71,12 +74,18 @@ def _tool_calls(message: ollama.Message) -> list[ToolCall]:
 
 
 class OllamaModel:
-    """The real model. Every failure to get an answer raises ModelUnavailable or ModelMissing."""
+    """The real model, on one or more Ollama servers. Every failure to get an answer raises
+    ModelUnavailable or ModelMissing."""
 
     def __init__(self, options: ModelOptions) -> None:
         self.options = options
         timeout = httpx.Timeout(options.stall_timeout_s, connect=options.connect_timeout_s)
-        self.client = ollama.AsyncClient(host=options.url, timeout=timeout)
+        self.backends = Backends(
+            split_urls(options.url),
+            lambda url: ollama.AsyncClient(host=url, timeout=timeout),
+            options.server_cap,
+            options.retry_s,
+        )
         # Whether the model thinks (it is then asked not to); None until Ollama has said.
         self.thinking: bool | None = None
 
@@ -84,40 +93,98 @@ class OllamaModel:
     def name(self) -> str:
         return self.options.model
 
+    @property
+    def client(self) -> ollama.AsyncClient:
+        """The first server's client, for what is done on one server (pulling)."""
+        return self.backends.servers[0].client
+
     async def close(self) -> None:
-        await self.client._client.aclose()
+        await self.backends.close()
 
     async def info(self) -> ModelInfo:
-        """The model's capabilities; ModelMissing when the server does not have it."""
+        """The model's capabilities, asked of every server (which also learns which servers lack it):
+        ModelMissing when every server answered that it does not have it, ModelUnavailable when none
+        that might have it answered."""
+        found = await asyncio.gather(*(self._show(b) for b in self.backends.servers), return_exceptions=True)
+        for result in found:
+            if isinstance(result, ModelInfo):
+                return result
+            if isinstance(result, BaseException) and not isinstance(result, HearthError):
+                raise result  # a fault of ours, not of a server
+        failures = [r for r in found if isinstance(r, HearthError)]
+        if failures and all(isinstance(r, ModelMissing) for r in failures):
+            raise failures[0]
+        cause = next((r for r in failures if isinstance(r, ModelUnavailable)), None)
+        raise ModelUnavailable(str(cause) if cause else "no answer") from cause
+
+    async def _show(self, backend: Backend) -> ModelInfo:
         try:
-            shown = await self.client.show(self.options.model)
+            shown = await backend.client.show(self.options.model)
         except ollama.ResponseError as exc:
             if exc.status_code == 404:
+                backend.lacks.add(self.name)
+                self.backends.recovered(backend)
                 raise ModelMissing(self.options.model) from exc
-            raise ModelUnavailable(str(exc)) from exc
+            if exc.status_code < 500:  # about the request, not the server
+                raise ModelUnavailable(str(exc)) from exc
+            self.backends.failed(backend, str(exc.status_code))
+            raise ServerFailing(str(exc)) from exc
         except (ConnectionError, httpx.HTTPError) as exc:
-            raise ModelUnavailable(str(exc)) from exc
+            self.backends.failed(backend, type(exc).__name__)
+            raise ServerFailing(str(exc) or type(exc).__name__) from exc
+        backend.lacks.discard(self.name)
+        self.backends.recovered(backend)
         return ModelInfo(self.options.model, frozenset(shown.capabilities or []))
 
     async def chat(
         self, messages: Sequence[Mapping[str, Any]], tools: Sequence[Mapping[str, Any]] | None
     ) -> ModelReply:
+        """The answer from the first server that gives one, trying healthy servers that have the model,
+        least busy first; the last server's error when none does."""
+        last: HearthError = ModelUnavailable("no Ollama server")
+        for backend in self.backends.order(self.name):
+            try:
+                async with self.backends.slot(backend):
+                    reply = await self._chat_on(backend, messages, tools)
+            except ModelMissing as exc:
+                backend.lacks.add(self.name)
+                last = exc
+            except ServerFailing as exc:
+                self.backends.failed(backend, str(exc))
+                last = exc
+            else:
+                self.backends.recovered(backend)
+                return reply
+        raise last
+
+    async def _chat_on(
+        self,
+        backend: Backend,
+        messages: Sequence[Mapping[str, Any]],
+        tools: Sequence[Mapping[str, Any]] | None,
+    ) -> ModelReply:
         try:
             async with asyncio.timeout(self.options.total_timeout_s):
                 if self.thinking is None:
-                    self.thinking = "thinking" in (await self.info()).capabilities
-                return await self._stream(messages, tools)
+                    self.thinking = "thinking" in (await self._show(backend)).capabilities
+                return await self._stream(backend.client, messages, tools)
         except ollama.ResponseError as exc:
             if exc.status_code == 404:
                 raise ModelMissing(self.options.model) from exc
-            raise ModelUnavailable(f"ollama answered {exc.status_code}: {exc.error}") from exc
+            text = f"ollama answered {exc.status_code}: {exc.error}"
+            if exc.status_code >= 500:
+                raise ServerFailing(text) from exc
+            raise ModelUnavailable(text) from exc
         except (ConnectionError, httpx.HTTPError, TimeoutError) as exc:
-            raise ModelUnavailable(type(exc).__name__) from exc
+            raise ServerFailing(type(exc).__name__) from exc
 
     async def _stream(
-        self, messages: Sequence[Mapping[str, Any]], tools: Sequence[Mapping[str, Any]] | None
+        self,
+        client: ollama.AsyncClient,
+        messages: Sequence[Mapping[str, Any]],
+        tools: Sequence[Mapping[str, Any]] | None,
     ) -> ModelReply:
-        stream: AsyncIterator[ollama.ChatResponse] = await self.client.chat(
+        stream: AsyncIterator[ollama.ChatResponse] = await client.chat(
             model=self.options.model,
             messages=list(messages),
             tools=list(tools) if tools else None,
@@ -141,7 +208,7 @@ class OllamaModel:
                         chunk.prompt_eval_count or 0,
                         chunk.eval_count or 0,
                     )
-        raise ModelUnavailable("the stream ended before its final chunk")
+        raise ServerFailing("the stream ended before its final chunk")
 
     async def pull(self) -> AsyncIterator[ollama.ProgressResponse]:
         """Progress of pulling the configured model, as Ollama reports it. ModelUnavailable when
@@ -152,7 +219,7 @@ class OllamaModel:
                 yield progress
         except ollama.ResponseError as exc:
             raise HearthError(
-                f"Ollama at {self.options.url} refused to pull {self.options.model} "
+                f"Ollama at {self.backends.servers[0].label} refused to pull {self.options.model} "
                 f"({exc.status_code}: {exc.error}); check HEARTH_MODEL and HEARTH_OLLAMA_URL"
             ) from exc
         except (ConnectionError, httpx.HTTPError) as exc:
@@ -169,4 +236,6 @@ def model_options(settings: Settings) -> ModelOptions:
         first_token_timeout_s=settings.model_first_token_timeout_s,
         stall_timeout_s=settings.model_stall_timeout_s,
         total_timeout_s=settings.model_total_timeout_s,
+        server_cap=settings.max_concurrent_turns,
+        retry_s=settings.model_retry_s,
     )

@@ -42,7 +42,7 @@ async def metrics(request: web.Request) -> web.Response:
         "hearth_outbox_depth": ("Replies not yet delivered.", counts.pending_replies),
         "hearth_turns_in_flight": ("Turns running now.", request.app[ROUTER].in_flight),
     }
-    text = request.app[METRICS].render(gauges)
+    text = request.app[METRICS].render(gauges) + "\n".join(request.app[MODEL].backends.metric_lines()) + "\n"
     return web.Response(text=text, content_type="text/plain", charset="utf-8")
 
 
@@ -54,6 +54,7 @@ async def status(app: web.Application, now: datetime) -> str:
     uptime_s = int((now - app[STARTED_AT]).total_seconds())
     lines = [
         f"Model: {app[MODEL].name}",
+        *app[MODEL].backends.status_lines(),
         f"Waiting messages: {counts.pending_messages}",
         f"Turns in flight: {app[ROUTER].in_flight}",
         f"Replies to send: {counts.pending_replies}",

@@ -26,6 +26,7 @@ from assistant.settings.values import (
     secret,
     setting,
     url,
+    urls,
     zone,
 )
 from assistant.types import Address
@@ -50,7 +51,9 @@ class Settings:
 
     data_dir: Path = setting(path, "a directory path", factory=_default_data_dir)
     database_url: str = setting(non_empty, "an SQLAlchemy URL such as sqlite:///path/hearth.db", "")
-    ollama_url: str = setting(url, "an http:// or https:// URL", "http://127.0.0.1:11434")
+    ollama_url: str = setting(
+        urls, "one or more http:// or https:// URLs, comma-separated", "http://127.0.0.1:11434"
+    )
     model: str = setting(non_empty, "an Ollama model name such as qwen3:4b", "qwen3:4b")
     num_ctx: int = setting(positive_int, "a whole number of tokens, at least 1", 16384)
     keep_alive: str = setting(non_empty, "a duration Ollama understands, such as 30m or -1", "30m")

@@ -110,6 +110,14 @@ def url(raw: str) -> str:
     return raw.rstrip("/")
 
 
+def urls(raw: str) -> str:
+    """One or more http(s) URLs, comma-separated; kept as one comma-separated string."""
+    found = [url(part.strip()) for part in raw.split(",") if part.strip()]
+    if not found:
+        raise ValueError
+    return ",".join(found)
+
+
 def non_empty(raw: str) -> str:
     if not raw.strip():
         raise ValueError

@@ -58,6 +58,7 @@ class FakeOllama:
         self.chat_requests: list[dict[str, Any]] = []
         self.pulled: list[str] = []
         self.down = False
+        self.refused_chats = 0  # /api/chat requests answered 503 while down
         self.in_flight = 0
         self.max_in_flight = 0
         self.url = ""
@@ -109,6 +110,7 @@ class FakeOllama:
     @web.middleware
     async def _down_middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
         if self.down:
+            self.refused_chats += request.path == "/api/chat"
             return _error(503, DOWN_ERROR)
         response: web.StreamResponse = await handler(request)
         return response

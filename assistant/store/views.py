@@ -106,10 +106,15 @@ async def entries(
     return await store.read(lambda s: _entries(s, chat_id, After(since), limit))
 
 
+def history_in(session: Session, chat_id: int, after: After, limit: int) -> list[Entry]:
+    """`history`, inside a read the caller already holds."""
+    found = _entries(session, chat_id, after, limit)
+    return [e for e in found if e.status not in NOT_HISTORY and not e.notice]
+
+
 async def history(store: Store, chat_id: int, after: After, limit: int) -> list[Entry]:
     """What the model may see of a chat's past: answered messages and real replies (no notices)."""
-    found = await store.read(lambda s: _entries(s, chat_id, after, limit))
-    return [e for e in found if e.status not in NOT_HISTORY and not e.notice]
+    return await store.read(lambda s: history_in(s, chat_id, after, limit))
 
 
 @dataclass(frozen=True)

@@ -7,19 +7,21 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx2
 import mcp_types
-from mcp import Client
-from mcp.client.streamable_http import streamable_http_client
-from mcp.shared.exceptions import MCPError
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import ValidationError
 
 from assistant.errors import HearthError
 from assistant.mcp.config import ServerConfig
 from assistant.mcp.transport import ContainerTransport
+
+# The SDK is imported where a connection is made, not here: importing it brings its server side
+# too (starlette, uvicorn, ~25 MB), and most installations name no MCP server at all.
+if TYPE_CHECKING:
+    from mcp import Client
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +39,8 @@ class McpError(HearthError):
 @contextlib.asynccontextmanager
 async def http_transport(server: ServerConfig) -> AsyncIterator[Any]:
     """Streamable HTTP with the server's headers. The owner named this address, so no proxy applies."""
+    from mcp.client.streamable_http import streamable_http_client
+
     timeout = httpx2.Timeout(CONNECT_TIMEOUT_S, read=server.timeout_s + CONNECT_TIMEOUT_S)
     async with (
         httpx2.AsyncClient(headers=dict(server.headers), timeout=timeout, trust_env=False) as http,
@@ -47,6 +51,8 @@ async def http_transport(server: ServerConfig) -> AsyncIterator[Any]:
 
 def describe(exc: BaseException) -> str:
     """A short reason for a failed connect or call, fit for /status and the model."""
+    from mcp.shared.exceptions import MCPError
+
     if isinstance(exc, MCPError):
         if exc.code == mcp_types.REQUEST_TIMEOUT:
             return "the server did not answer in time"
@@ -99,6 +105,8 @@ class Connection:
         return connection
 
     async def _run(self) -> None:
+        from mcp import Client
+
         try:
             async with Client(
                 self.transport,

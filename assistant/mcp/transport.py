@@ -7,15 +7,18 @@ import asyncio
 import contextlib
 import logging
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import mcp_types
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
-from mcp.shared.message import SessionMessage
 
 from assistant.sandbox.protocol import STDERR, FrameDecoder
+
+# The SDK is imported only when a server starts (see assistant.mcp.session for why).
+if TYPE_CHECKING:
+    from mcp.shared.message import SessionMessage
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +27,9 @@ STDERR_LINE_CHARS = 500
 READ_BYTES = 65_536
 EXIT_WAIT_S = 2.0
 
-Streams = tuple[MemoryObjectReceiveStream[SessionMessage | Exception], MemoryObjectSendStream[SessionMessage]]
+Streams = tuple[
+    "MemoryObjectReceiveStream[SessionMessage | Exception]", "MemoryObjectSendStream[SessionMessage]"
+]
 
 
 class TransportError(Exception):
@@ -100,6 +105,8 @@ class ContainerTransport:
         except OSError as exc:
             await asyncio.to_thread(_remove, self._container)
             raise TransportError(f"could not attach to the container: {exc}") from exc
+        from mcp.shared.message import SessionMessage
+
         to_session, from_server = anyio.create_memory_object_stream[SessionMessage | Exception](0)
         to_server, from_session = anyio.create_memory_object_stream[SessionMessage](0)
         self._group = anyio.create_task_group()
@@ -189,6 +196,8 @@ def _lines(pending: bytearray) -> list[bytes]:
 
 def _parse(line: bytes) -> SessionMessage | Exception:
     """One line as a JSON-RPC message, or the error itself for the session to report."""
+    from mcp.shared.message import SessionMessage
+
     try:
         return SessionMessage(mcp_types.jsonrpc_message_adapter.validate_json(line, by_name=False))
     except ValueError as exc:

@@ -89,9 +89,10 @@ class FactBook:
     async def all(self, chat_id: int) -> list[Fact]:
         return await memory.facts(self.store, chat_id)
 
-    async def ranked(self, chat_id: int, query: str) -> list[Known]:
-        """The chat's facts, most relevant to `query` first."""
-        facts = await memory.facts(self.store, chat_id)
+    async def ranked(self, chat_id: int, query: str, facts: list[Fact] | None = None) -> list[Known]:
+        """The chat's facts (`facts`, when the caller has just read them), most relevant to `query` first."""
+        if facts is None:
+            facts = await memory.facts(self.store, chat_id)
         if not facts:
             return []
         query_vector = await self._query_vector(facts, query)

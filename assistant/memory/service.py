@@ -16,7 +16,7 @@ from assistant.memory.facts import Known, for_prompt
 from assistant.memory.tokens import TokenCounter
 from assistant.store import Store, memory
 from assistant.store.memory import Summary
-from assistant.store.tables import Chat
+from assistant.store.tables import Chat, Fact
 from assistant.store.views import Entry
 
 # Unsummarised entries read per turn; normally far fewer exist, as a fold follows every overflow.
@@ -59,9 +59,9 @@ class Memory:
         (when the unsummarised history outgrows its budget); model failures propagate."""
         began = time.perf_counter()
         ratio = self.counter.chars_per_token
-        facts = await self._facts(chat, new, ratio)
-        current = await memory.summary(self.store, chat)
-        found = await memory.unsummarised(self.store, chat, current, HISTORY_LIMIT)
+        recalled = await memory.recall(self.store, chat, HISTORY_LIMIT)
+        facts = await self._facts(chat, new, ratio, recalled.facts)
+        current, found = recalled.summary, recalled.history
         local_now = context.now.astimezone(context.timezone)
         without = prompt.Remembered(facts, "", ratio)
         data = prompt.PromptInput(specs, [], new, local_now, self.limits.num_ctx, remembered=without)
@@ -79,15 +79,16 @@ class Memory:
             room = max(room, prompt.estimate_tokens(prompt.summary_text(current.text), ratio))
         return prompt.history_budget(data) - room
 
-    async def _facts(self, chat: Chat, new: Sequence[str], ratio: float) -> list[tuple[int, str]]:
+    async def _facts(
+        self, chat: Chat, new: Sequence[str], ratio: float, facts: list[Fact]
+    ) -> list[tuple[int, str]]:
         """All the chat's facts when they fit; else the most relevant to the new messages."""
         cap = facts_tokens(self.limits.num_ctx)
-        facts = await self.book.all(chat.id or 0)
         known = [Known(f.id or 0, f.text) for f in facts]
         chosen = for_prompt(known, self.limits.max_facts, cap, ratio)
         if len(chosen) == len(known):
             return chosen
-        ranked = await self.book.ranked(chat.id or 0, " ".join(new))
+        ranked = await self.book.ranked(chat.id or 0, " ".join(new), facts)
         return for_prompt(ranked, self.limits.max_facts, cap, ratio)
 
     async def _fold(

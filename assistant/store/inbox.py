@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from assistant.store import Store
@@ -109,32 +110,36 @@ class Pending:
 
 
 def _pending(session: Session, chat_id: int, limit: int | None) -> Pending | None:
-    chat = session.get(Chat, chat_id)
-    if chat is None:
-        return None
+    # One statement: a lane asks after every turn, and most of those rounds find nothing.
     query = (
-        select(Message)
-        .where(Message.chat_id == chat_id, Message.status == "accepted")
+        select(Chat, Message)
+        .join(Message, col(Message.chat_id) == col(Chat.id))
+        .where(Chat.id == chat_id, Message.status == "accepted")
         .order_by(col(Message.id))
         .limit(limit)
     )
-    return Pending(chat, list(session.exec(query)))
+    rows = list(session.exec(query))
+    if not rows:
+        return None
+    return Pending(rows[0][0], [message for _, message in rows])
 
 
 async def pending(store: Store, chat_id: int, limit: int | None = None) -> Pending | None:
-    """The chat and its oldest `limit` accepted messages (all of them without a limit), oldest first."""
+    """The chat and its oldest `limit` accepted messages (all of them without a limit), oldest
+    first; None when the chat has none (or there is no such chat)."""
     return await store.read(lambda s: _pending(s, chat_id, limit))
 
 
 def _close_messages(
     session: Session, message_ids: Sequence[int], status: str, turn_id: int, at: datetime
 ) -> None:
-    query = select(Message).where(col(Message.id).in_(message_ids))
-    for message in session.exec(query):
-        message.status = status
-        message.turn_id = turn_id
-        message.handled_at = at
-        message.next_attempt_at = None
+    # One UPDATE rather than loading each message to change it.
+    query = (
+        sa.update(Message)
+        .where(col(Message.id).in_(message_ids))
+        .values(status=status, turn_id=turn_id, handled_at=at, next_attempt_at=None)
+    )
+    session.execute(query, execution_options={"synchronize_session": False})
 
 
 @dataclass(frozen=True)
@@ -198,9 +203,12 @@ def _defer(
         session.add(
             Reply(chat_id=turn.chat_id, turn_id=turn.id, text=notice, meta=dict(NOTICE), created_at=at)
         )
-    for message in session.exec(select(Message).where(col(Message.id).in_(message_ids))):
-        message.attempts += 1
-        message.next_attempt_at = next_attempt_at
+    query = (
+        sa.update(Message)
+        .where(col(Message.id).in_(message_ids))
+        .values(attempts=col(Message.attempts) + 1, next_attempt_at=next_attempt_at)
+    )
+    session.execute(query, execution_options={"synchronize_session": False})
 
 
 async def defer(

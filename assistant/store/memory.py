@@ -10,7 +10,7 @@ from sqlmodel import Session, col, delete, select
 
 from assistant.store import Store
 from assistant.store.tables import Chat, ChatSummary, Fact
-from assistant.store.views import After, Entry, history
+from assistant.store.views import After, Entry, history_in
 
 
 @dataclass(frozen=True)
@@ -64,12 +64,39 @@ async def set_vectors(store: Store, vectors: dict[int, list[float]], model: str)
     await store.write(save)
 
 
-async def summary(store: Store, chat: Chat) -> Summary:
-    """The chat's summary for its current history epoch."""
-    row = await store.read(lambda s: s.get(ChatSummary, chat.id))
+def _summary(row: ChatSummary | None, chat: Chat) -> Summary:
     if row is None or row.history_from_at != chat.history_from_at:
         return Summary()
     return Summary(row.text, row.through_message_id, row.through_reply_id, row.folds)
+
+
+async def summary(store: Store, chat: Chat) -> Summary:
+    """The chat's summary for its current history epoch."""
+    return _summary(await store.read(lambda s: s.get(ChatSummary, chat.id)), chat)
+
+
+@dataclass(frozen=True)
+class Recall:
+    """What a turn starts from: the chat's facts, its summary, and its history after the summary."""
+
+    facts: list[Fact]
+    summary: Summary
+    history: list[Entry]
+
+
+def _recall(session: Session, chat: Chat, limit: int) -> Recall:
+    assert chat.id is not None
+    query = select(Fact).where(Fact.chat_id == chat.id).order_by(col(Fact.id))
+    facts = list(session.exec(query))
+    marker = _summary(session.get(ChatSummary, chat.id), chat)
+    after = After(chat.history_from_at, marker.through_message_id, marker.through_reply_id)
+    return Recall(facts, marker, history_in(session, chat.id, after, limit))
+
+
+async def recall(store: Store, chat: Chat, limit: int) -> Recall:
+    """The chat's facts (oldest first), its summary, and what the model may see of its history after
+    the summary's markers and the last /reset (the newest `limit` of each side), in one read."""
+    return await store.read(lambda s: _recall(s, chat, limit))
 
 
 async def save_summary(store: Store, chat: Chat, new: Summary, at: datetime) -> None:
@@ -83,11 +110,3 @@ async def save_summary(store: Store, chat: Chat, new: Summary, at: datetime) -> 
         session.add(row)
 
     await store.write(save)
-
-
-async def unsummarised(store: Store, chat: Chat, marker: Summary, limit: int) -> list[Entry]:
-    """The chat's history after the summary markers and the last /reset, the newest `limit` of each
-    side, in the order they were written."""
-    assert chat.id is not None
-    after = After(chat.history_from_at, marker.through_message_id, marker.through_reply_id)
-    return await history(store, chat.id, after, limit)

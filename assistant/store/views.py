@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+import sqlalchemy as sa
 from sqlmodel import Session, and_, col, func, or_, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -75,20 +76,24 @@ NOT_HISTORY = frozenset({"accepted", "refused", "limited"})
 
 
 def _entries(session: Session, chat_id: int, after: After, limit: int | None) -> list[Entry]:
-    messages = select(Message).where(
-        Message.chat_id == chat_id, Message.kind != "job", col(Message.id) > after.message_id
-    )
-    replies = select(Reply).where(Reply.chat_id == chat_id, col(Reply.id) > after.reply_id)
+    # Plain column rows, not ORM objects: a turn reads up to hundreds of these, and building a
+    # tracked instance per row cost more than the queries themselves.
+    messages = sa.select(
+        col(Message.id), col(Message.text), col(Message.status), col(Message.created_at)
+    ).where(col(Message.chat_id) == chat_id, col(Message.kind) != "job", col(Message.id) > after.message_id)
+    replies = sa.select(
+        col(Reply.id), col(Reply.text), col(Reply.status), col(Reply.created_at), col(Reply.meta)
+    ).where(col(Reply.chat_id) == chat_id, col(Reply.id) > after.reply_id)
     since = after.at
     if since is not None:
         messages = messages.where(col(Message.created_at) > since)
         replies = replies.where(col(Reply.created_at) > since)
     messages = messages.order_by(col(Message.id).desc()).limit(limit)
     replies = replies.order_by(col(Reply.id).desc()).limit(limit)
-    found = [Entry(m.id or 0, "user", m.text, m.status, m.created_at) for m in session.exec(messages)]
+    found = [Entry(i, "user", text, status, at) for i, text, status, at in session.execute(messages)]
     found += [
-        Entry(r.id or 0, "assistant", r.text, r.status, r.created_at, _is_notice(r))
-        for r in session.exec(replies)
+        Entry(i, "assistant", text, status, at, meta.get("kind") == "notice")
+        for i, text, status, at, meta in session.execute(replies)
     ]
     found.sort(key=lambda e: (e.created_at, e.role == "assistant", e.id))
     return found
@@ -101,10 +106,15 @@ async def entries(
     return await store.read(lambda s: _entries(s, chat_id, After(since), limit))
 
 
+def history_in(session: Session, chat_id: int, after: After, limit: int) -> list[Entry]:
+    """`history`, inside a read the caller already holds."""
+    found = _entries(session, chat_id, after, limit)
+    return [e for e in found if e.status not in NOT_HISTORY and not e.notice]
+
+
 async def history(store: Store, chat_id: int, after: After, limit: int) -> list[Entry]:
     """What the model may see of a chat's past: answered messages and real replies (no notices)."""
-    found = await store.read(lambda s: _entries(s, chat_id, after, limit))
-    return [e for e in found if e.status not in NOT_HISTORY and not e.notice]
+    return await store.read(lambda s: history_in(s, chat_id, after, limit))
 
 
 @dataclass(frozen=True)

@@ -174,3 +174,15 @@ async def test_an_answer_over_the_total_time_is_retried(make_client: MakeClient,
     fake.push(Step(content="slow but steady words", stall_after_s=2))
     view = await wait_handled(client, await send(client, "t", "hello"))
     assert [r["text"] for r in view["replies"]] == ["echo: hello"]
+
+
+async def test_the_model_never_sees_the_notice(client: AppClient, fake: FakeOllama) -> None:
+    fake.down = True
+    first = await send(client, "n", "are you there?")
+    await wait_handled(client, first, wait_s=0.6)
+    fake.down = False
+    await wait_handled(client, first)
+    await wait_handled(client, await send(client, "n", "and now?"))
+    texts = [str(m.get("content")) for m in fake.chat_requests[-1]["messages"]]
+    assert "echo: are you there?" in texts
+    assert not any(MODEL_DOWN in t for t in texts)

@@ -32,9 +32,10 @@ async def test_a_kill_at_each_step_of_a_turn_loses_nothing_and_repeats_nothing(t
 
 @pytest.mark.timeout(400)
 async def test_random_kills_across_chats_lose_nothing(tmp_path: Path) -> None:
-    tally = await storm(tmp_path, kills=3, seed=1)
+    tally = await storm(tmp_path, kills=3, chats=4, seed=1)
     assert_kept(tally)
-    assert tally.sent_twice <= tally.kills
+    # The sender serves chats side by side, so a kill can catch one accepted send in each chat.
+    assert tally.sent_twice <= tally.kills * 4
 
 
 @pytest.mark.long
@@ -42,4 +43,4 @@ async def test_random_kills_across_chats_lose_nothing(tmp_path: Path) -> None:
 async def test_random_kills_over_a_long_run_lose_nothing(tmp_path: Path) -> None:
     tally = await storm(tmp_path, kills=30, chats=6)
     assert_kept(tally)
-    assert tally.sent_twice <= tally.kills
+    assert tally.sent_twice <= tally.kills * 6

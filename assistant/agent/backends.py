@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import sys
 from collections.abc import AsyncIterator, Callable
@@ -12,6 +13,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import ollama
+
+from assistant.backoff import doubling_s
 
 logger = logging.getLogger(__name__)
 
@@ -98,13 +101,11 @@ class Backends:
         backend.probe = None
 
     async def _probe(self, backend: Backend) -> None:
-        delay_s = self.retry_s
-        while True:
-            await asyncio.sleep(delay_s)
+        for attempt in itertools.count(1):
+            await asyncio.sleep(doubling_s(attempt, self.retry_s, MAX_BACKOFF_S))
             try:
                 await backend.client.list()
             except (ollama.ResponseError, ConnectionError, httpx.HTTPError):
-                delay_s = min(delay_s * 2, MAX_BACKOFF_S)
                 continue
             # What it lacked may have been pulled while it was away.
             backend.lacks.clear()

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
+from assistant.backoff import doubling_s
 from assistant.jobs import outcomes
 from assistant.jobs.rows import MISSED_NOW_HEADER, job_row, missed_line, notice
 from assistant.jobs.rules import Action, owned
@@ -32,7 +33,7 @@ RETRY_MAX_S = 60.0
 def retry_delay_s(failures: int, first_s: float) -> float:
     """The wait before trying a job again after its `failures`-th failed fire in a row: doubling
     from `first_s`, at most RETRY_MAX_S."""
-    return float(min(first_s * 2 ** min(failures - 1, 16), RETRY_MAX_S))
+    return doubling_s(failures, first_s, RETRY_MAX_S)
 
 
 class JobService:

@@ -21,7 +21,7 @@ from assistant.channels import app as channel_app
 from assistant.channels.space import SPACE
 from assistant.commands import CommandContext, Commands
 from assistant.delivery import Sender
-from assistant.jobs.app import jobs_ctx, scheduler_ctx
+from assistant.jobs.app import jobs_ctx
 from assistant.keys import (
     CHANNELS,
     CLOCK,
@@ -34,6 +34,7 @@ from assistant.keys import (
     METRICS,
     MODEL_INFO,
     OFFER,
+    REPLICA,
     ROUTER,
     SENDER,
     SETTINGS,
@@ -47,6 +48,8 @@ from assistant.memory.app import memory_ctx
 from assistant.metrics import Metrics
 from assistant.ops import health
 from assistant.pipeline import Handled, Pipeline
+from assistant.replicas.app import replicas_ctx, scheduler_ctx
+from assistant.replicas.leases import Leases
 from assistant.router import Router
 from assistant.sandbox.app import sandbox_ctx
 from assistant.search.app import search_ctx
@@ -80,7 +83,7 @@ async def core_ctx(app: web.Application) -> AsyncIterator[None]:
     settings, store, clock = app[SETTINGS], app[STORE], app[CLOCK]
     channels: dict[str, Channel] = app[CHANNELS]
     retry_s, max_age_s = settings.send_retry_s, settings.reply_max_age_s
-    sender = Sender(store, channels, clock, app[METRICS], retry_s, max_age_s)
+    sender = Sender(store, channels, clock, app[METRICS], retry_s, max_age_s, replica=app[REPLICA])
     agent = Agent(
         app[MEMORY].model,
         app[TOOLS],
@@ -109,8 +112,14 @@ async def core_ctx(app: web.Application) -> AsyncIterator[None]:
         composer=app[MEDIA].composer,
     )
     app[SENDER] = sender
+    replica = app[REPLICA]
     app[ROUTER] = Router(
-        store, pipeline.handle, settings.max_concurrent_turns, clock, batch_max=settings.batch_max_messages
+        store,
+        pipeline.handle,
+        settings.max_concurrent_turns,
+        clock,
+        batch_max=settings.batch_max_messages,
+        leases=Leases(store, replica) if replica is not None else None,
     )
     _reset(app)
     sending = asyncio.create_task(sender.run(), name="outbox-sender")
@@ -151,6 +160,7 @@ def create_app(
             jobs_ctx,
             team_ctx,
             *providers.contexts,
+            replicas_ctx,
             core_ctx,
             scheduler_ctx,
         ]

@@ -11,6 +11,7 @@ from assistant.backoff import backoff_s
 from assistant.channels import Channel, SendError
 from assistant.metrics import Metrics
 from assistant.store import Store, outbox
+from assistant.store.leases import Replica
 from assistant.store.outbox import Due, Held
 from assistant.types import Address, Outbound
 
@@ -49,8 +50,11 @@ class Sender:
         metrics: Metrics,
         retry_s: float,
         max_age_s: float = MAX_AGE.total_seconds(),
+        replica: Replica | None = None,
     ) -> None:
         self.store = store
+        # On a database shared by replicas, each reply is claimed before it is sent.
+        self.replica = replica
         self.max_age = timedelta(seconds=max_age_s)
         self.retry_s = retry_s
         self.channels = channels
@@ -87,7 +91,7 @@ class Sender:
         """Deliver every due reply; chats in parallel, each chat's replies in order."""
         await self._sweep_held()
         while True:
-            due = await outbox.due(self.store, self.clock(), self.served, PAGE)
+            due = await outbox.due(self.store, self.clock(), self.served, PAGE, self.replica)
             by_chat: dict[int, list[Due]] = {}
             for row in due:
                 if row.chat.id is not None:

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from assistant.router import Router
     from assistant.settings import Settings
     from assistant.store import Store
+    from assistant.store.leases import Replica
 
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
 CLOCK: web.AppKey[Callable[[], datetime]] = web.AppKey("clock")
@@ -41,6 +42,8 @@ OFFER: web.AppKey[Offer] = web.AppKey("offer")
 COMMANDS: web.AppKey[Commands] = web.AppKey("commands")
 CHANNELS: web.AppKey[dict[str, Channel]] = web.AppKey("channels")
 STORE: web.AppKey[Store] = web.AppKey("store")
+# This process among replicas on a shared PostgreSQL database; None on SQLite (one process).
+REPLICA: web.AppKey[Replica | None] = web.AppKey("replica")
 MODEL: web.AppKey[OllamaModel] = web.AppKey("model")
 MODEL_INFO: web.AppKey[ModelInfo] = web.AppKey("model_info")
 ROUTER: web.AppKey[Router] = web.AppKey("router")

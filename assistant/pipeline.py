@@ -58,6 +58,10 @@ class Handled:
             if not waiters:
                 self._waiters.pop(message_id, None)
 
+    def waiting(self) -> list[int]:
+        """The message ids someone waits on now."""
+        return list(self._waiters)
+
     def release(self) -> None:
         """Stop every wait now (the server is shutting down); the waiters read the status as it is."""
         self.fire(list(self._waiters))

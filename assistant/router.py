@@ -6,13 +6,27 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Protocol
 
 from assistant.store import Store, inbox
+from assistant.store.inbox import Superseded
 from assistant.store.tables import Chat, Message
 
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[Chat, list[Message]], Awaitable[None]]
+
+
+class Leases(Protocol):
+    """Who handles a chat when several replicas share the database (see assistant.replicas)."""
+
+    async def take(self, chat_id: int) -> bool: ...
+
+    async def give_back(self, chat_id: int) -> None: ...
+
+    async def due(self, chat_id: int) -> bool: ...
+
+
 Clock = Callable[[], datetime]
 FAILED_LANE_RETRY_S = 5.0
 
@@ -27,9 +41,18 @@ class Router:
     """Wakes on `notify(chat_id)`; a lane runs a chat's turns one at a time until its inbox is empty."""
 
     def __init__(
-        self, store: Store, handle: Handler, max_concurrent_turns: int, clock: Clock, *, batch_max: int
+        self,
+        store: Store,
+        handle: Handler,
+        max_concurrent_turns: int,
+        clock: Clock,
+        *,
+        batch_max: int,
+        leases: Leases | None = None,
     ):
         self.store = store
+        # With leases, a lane runs only while this replica holds its chat's lease.
+        self.leases = leases
         self.handle = handle
         self.clock = clock
         # A turn takes at most this many of a chat's pending messages; the rest wait for the next.
@@ -63,23 +86,56 @@ class Router:
 
     async def _lane(self, chat_id: int) -> None:
         try:
-            while not self._closing:
-                self._dirty.discard(chat_id)
-                found = await inbox.pending(self.store, chat_id, self.batch_max)
-                batch = found.messages if found else []
-                if not found or not batch:
-                    if chat_id in self._dirty:
-                        continue
-                    return
-                delay_s = wait_s(batch, self.clock())
-                if delay_s > 0:
-                    self._arm(chat_id, delay_s)
-                    return
-                if not await self._turn(found.chat, batch):
-                    self._arm(chat_id, FAILED_LANE_RETRY_S)
+            while await self._hold(chat_id):
+                emptied = await self._rounds(chat_id)
+                if not await self._let_go(chat_id, emptied):
                     return
         finally:
             self._lanes.pop(chat_id, None)
+
+    async def _rounds(self, chat_id: int) -> bool:
+        """Turns until the chat's inbox is empty (True) or it must wait for a timer (False)."""
+        while not self._closing:
+            self._dirty.discard(chat_id)
+            found = await inbox.pending(self.store, chat_id, self.batch_max)
+            batch = found.messages if found else []
+            if not found or not batch:
+                if chat_id in self._dirty:
+                    continue
+                return True
+            delay_s = wait_s(batch, self.clock())
+            if delay_s > 0:
+                self._arm(chat_id, delay_s)
+                return False
+            if not await self._turn(found.chat, batch):
+                self._arm(chat_id, FAILED_LANE_RETRY_S)
+                return False
+        return False
+
+    async def _hold(self, chat_id: int) -> bool:
+        """Whether this lane may run the chat: always alone; with leases, once it holds the lease
+        (another replica holding it runs the chat, and sees the new message itself)."""
+        if self.leases is None:
+            return True
+        try:
+            return await self.leases.take(chat_id)
+        except Exception:
+            logger.exception("taking chat %s's lease failed; trying again", chat_id)
+            self._arm(chat_id, FAILED_LANE_RETRY_S)
+            return False
+
+    async def _let_go(self, chat_id: int, emptied: bool) -> bool:
+        """Give the lease back; True when a message came in meanwhile and the lane goes on. A message
+        accepted elsewhere while this replica held the lease is seen here, after the lease is free."""
+        if self.leases is None:
+            return False
+        try:
+            await self.leases.give_back(chat_id)
+            return emptied and not self._closing and await self.leases.due(chat_id)
+        except Exception:
+            # The lease runs out by itself, and then any replica's heartbeat routes the chat again.
+            logger.exception("giving chat %s's lease back failed", chat_id)
+            return False
 
     async def _turn(self, chat: Chat, batch: list[Message]) -> bool:
         async with self._slots:
@@ -88,6 +144,8 @@ class Router:
             self.in_flight += 1
             try:
                 await self.handle(chat, batch)
+            except Superseded as exc:
+                logger.warning("chat %s was answered by another replica meanwhile: %s", chat.id, exc)
             except Exception:
                 logger.exception("a turn for chat %s failed outside the pipeline", chat.id)
                 return False

@@ -1,4 +1,5 @@
-"""The scheduler in the application: tools and commands before the core starts, timers after it."""
+"""The scheduler in the application: its tools and commands, made before the core starts (its timers
+start after the core, see assistant.replicas.app)."""
 
 from __future__ import annotations
 
@@ -63,11 +64,3 @@ async def jobs_ctx(app: web.Application) -> AsyncIterator[None]:
         app[TOOLS].add(tool)
     add_commands(app[COMMANDS], service, str(settings.timezone))
     yield
-
-
-async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Catch up and arm every job once the router and sender run; stop the timers first on the way out."""
-    count = await app[JOBS].start()
-    logger.info("scheduler started with %d jobs", count)
-    yield
-    app[JOBS].stop()

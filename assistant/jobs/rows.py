@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlmodel import Session
+
 from assistant.jobs.rules import line
 from assistant.jobs.triggers import CatchUp
 from assistant.jobs.when import format_when
@@ -51,3 +53,18 @@ def job_row(job: Job, chat: Chat, due_at: datetime, now: datetime, late: bool) -
         meta=meta,
         created_at=now,
     )
+
+
+def run_now_row(session: Session, job_id: int, chat_id: int, now: datetime) -> Job:
+    """In the caller's transaction: one run of the job now, beside its schedule; the job row."""
+    row = session.get(Job, job_id)
+    chat = session.get(Chat, chat_id)
+    assert row is not None
+    assert chat is not None
+    added = job_row(row, chat, now, now, late=False)
+    if isinstance(added, Message):
+        # Unique beside the scheduled runs' ids (job:ID:due time).
+        added.provider_id = f"job:{job_id}:now:{now.isoformat()}"
+    session.add(added)
+    row.last_run_at = now
+    return row

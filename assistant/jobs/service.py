@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from assistant.backoff import doubling_s
 from assistant.jobs import outcomes
-from assistant.jobs.rows import MISSED_NOW_HEADER, job_row, missed_line, notice
+from assistant.jobs.rows import MISSED_NOW_HEADER, job_row, missed_line, notice, run_now_row
 from assistant.jobs.rules import Action, owned
 from assistant.jobs.rules import change as change_job
 from assistant.jobs.timer import ApsTimer, Timer
@@ -18,7 +18,7 @@ from assistant.jobs.triggers import catch_up, spec_of
 from assistant.pipeline import TurnEnd
 from assistant.store import Store, jobs
 from assistant.store.jobs import Armed
-from assistant.store.tables import Chat, Job, Message
+from assistant.store.tables import Chat, Job
 
 logger = logging.getLogger(__name__)
 
@@ -28,12 +28,6 @@ LATE_AFTER = timedelta(seconds=60)
 # A due time this long past without a run had its timer lost: the sweep runs it.
 SWEEP_SLACK = timedelta(seconds=30)
 RETRY_MAX_S = 60.0
-
-
-def retry_delay_s(failures: int, first_s: float) -> float:
-    """The wait before trying a job again after its `failures`-th failed fire in a row: doubling
-    from `first_s`, at most RETRY_MAX_S."""
-    return doubling_s(failures, first_s, RETRY_MAX_S)
 
 
 class JobService:
@@ -54,7 +48,12 @@ class JobService:
         self.clock = clock
         self.notify = notify
         self.wake = wake
+        self._timer_given = timer
         self.timer: Timer = timer or ApsTimer(self.fire, self.sweep)
+        # Whether this process runs the timers; with replicas, only the scheduler leader does, and
+        # the others `announce` each job they change so the leader arms it.
+        self.leading = True
+        self.announce: Callable[[int], Awaitable[None]] | None = None
         # Whether a chat may still have its jobs run (its person has access); None: always.
         self.may_fire = may_fire
         self.retry_s = retry_s
@@ -75,9 +74,23 @@ class JobService:
     def stop(self) -> None:
         self.timer.stop()
 
+    async def lead(self) -> int:
+        """Become the process that runs the timers (the scheduler leader): `start`."""
+        self.leading = True
+        return await self.start()
+
+    def follow(self) -> None:
+        """Stop running the timers (leadership lost); a fresh timer waits for the next `lead`."""
+        self.leading = False
+        self.timer.stop()
+        self.failures.clear()
+        self.timer = self._timer_given or ApsTimer(self.fire, self.sweep)
+
     def arm(self, job: Job) -> None:
         """Make the timer agree with the row: armed while live, dropped otherwise."""
         assert job.id is not None
+        if not self.leading:
+            return
         if job.active and job.next_run_at is not None:
             self.timer.put(job.id, spec_of(job), job.next_run_at)
         else:
@@ -140,7 +153,7 @@ class JobService:
             ran, job = await self._fire(job_id, self.clock())
         except Exception:
             failures = self.failures[job_id] = self.failures.get(job_id, 0) + 1
-            delay_s = retry_delay_s(failures, self.retry_s)
+            delay_s = doubling_s(failures, self.retry_s, RETRY_MAX_S)
             logger.exception(
                 "job %s failed to fire (%d in a row); trying again in %.1f s", job_id, failures, delay_s
             )
@@ -243,11 +256,10 @@ class JobService:
 
     async def outcome(self, end: TurnEnd) -> None:
         """The pipeline's listener: record a closed or deferred turn on the jobs it ran."""
-        messages, status = end.messages, end.status
-        if not any(outcomes.job_id_of(m) is not None for m in messages):
+        if not any(outcomes.job_id_of(m) is not None for m in end.messages):
             return
         try:
-            if await outcomes.record(self.store, messages, status, self.clock()):
+            if await outcomes.record(self.store, end.messages, end.status, self.clock()):
                 self.wake()
         except Exception:
             logger.exception("recording the outcome of a scheduled task failed")
@@ -255,35 +267,30 @@ class JobService:
     async def add(self, job: Job) -> Job:
         """Store a new job and arm it; the row comes back with its id."""
         stored = await jobs.add(self.store, job)
-        self.arm(stored)
+        await self._changed(stored)
         return stored
+
+    async def _changed(self, job: Job) -> None:
+        """Arm the job here, or tell the leader when another replica leads (if that fails, the
+        leader's sweep still finds the job once it falls due)."""
+        self.arm(job)
+        try:
+            if self.announce is not None and job.id is not None:
+                await self.announce(job.id)
+        except Exception:
+            logger.exception("telling the scheduler leader of job %s failed", job.id)
 
     async def change(self, job_id: int, chat_id: int | None, action: Action) -> Job:
         """Cancel, pause or resume a job the chat owns; JobNotFound otherwise."""
         job = await change_job(self.store, job_id, chat_id, action, self.clock())
-        self.arm(job)
+        await self._changed(job)
         return job
 
     async def run_now(self, job_id: int) -> Job:
         """Run a live job once now, beside its schedule: its due times stay as they were. JobNotFound
         when there is no such job or it was cancelled."""
-        job = await owned(self.store, job_id, None)
-        now = self.clock()
-
-        def write(session: Session) -> Job:
-            row = session.get(Job, job_id)
-            chat = session.get(Chat, job.chat_id)
-            assert row is not None
-            assert chat is not None
-            added = job_row(row, chat, now, now, late=False)
-            if isinstance(added, Message):
-                # Unique beside the scheduled runs' ids (job:ID:due time).
-                added.provider_id = f"job:{job_id}:now:{now.isoformat()}"
-            session.add(added)
-            row.last_run_at = now
-            return row
-
-        ran = await self.store.write(write)
+        job, now = await owned(self.store, job_id, None), self.clock()
+        ran = await self.store.write(lambda s: run_now_row(s, job_id, job.chat_id, now))
         if ran.kind == "reminder":
             self.wake()
         else:

@@ -21,12 +21,13 @@ def serve(settings: Settings, _args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from assistant.app import create_app
-    from assistant.ops.lock import hold
+    from assistant.ops.lock import hold, shared
 
     # What start-up made lives as long as the process: frozen, the collector does not walk it again
     # and again while the interpreter exits (measured: exit after the drain 4 s -> 0.3 s, busy host).
     gc.freeze()
-    with hold(settings.data_dir):
+    # On PostgreSQL several replicas may share the data directory: the database coordinates them.
+    with shared() if settings.database_url.startswith("postgresql") else hold(settings.data_dir):
         web.run_app(
             create_app(settings),
             host=settings.host,

@@ -116,6 +116,12 @@ async def check_outbox(settings: Settings) -> list[Check]:
     ]
 
 
+async def check_replicas(settings: Settings) -> list[Check]:
+    from assistant.replicas.checks import check_replicas
+
+    return await check_replicas(settings)
+
+
 async def check_mcp(settings: Settings) -> list[Check]:
     """Each MCP server connected to once (no mcp.toml: nothing to check)."""
     from assistant.mcp.app import server_book
@@ -128,6 +134,7 @@ CHECKS: list[Callable[[Settings], Awaitable[Check | list[Check]]]] = [
     check_settings,
     check_database,
     check_outbox,
+    check_replicas,
     check_policy,
     check_model,
     check_docker,

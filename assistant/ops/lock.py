@@ -1,4 +1,5 @@
-"""One Hearth process per data directory: two routers on one inbox would answer twice."""
+"""One Hearth process per data directory on SQLite: two routers on one inbox would answer twice.
+(On PostgreSQL, replicas coordinate in the database instead; see assistant.replicas.)"""
 
 from __future__ import annotations
 
@@ -34,3 +35,9 @@ def hold(data_dir: Path) -> Iterator[None]:
         handle.write(str(os.getpid()))
         handle.flush()
         yield
+
+
+@contextmanager
+def shared() -> Iterator[None]:
+    """No lock: for replicas on PostgreSQL, which may share a data directory."""
+    yield

@@ -74,6 +74,8 @@ class Settings:
     model_total_timeout_s: float = setting(positive_float, SECONDS, 600.0)
     # A turn on a CPU model can take a minute or more: SIGTERM lets a running one finish.
     drain_timeout_s: float = setting(positive_float, SECONDS, 120.0)
+    # Replicas on PostgreSQL: a dead replica's chats and replies pass to another after this long.
+    lease_s: float = setting(positive_float, SECONDS, 30.0)
     model_retry_s: float = setting(positive_float, SECONDS, 5.0)
     send_retry_s: float = setting(positive_float, SECONDS, 2.0)
     # sandbox

@@ -97,7 +97,8 @@ async def expire(store: Store, now: datetime, notice: str) -> list[Approval]:
 
     def sweep(session: Session) -> list[Approval]:
         query = select(Approval).where(Approval.status == PENDING, col(Approval.expires_at) <= now)
-        rows = list(session.exec(query))
+        # Replicas sweeping at once on PostgreSQL: each request is expired (and told) by one of them.
+        rows = list(session.exec(query.with_for_update(skip_locked=True)))
         for row in rows:
             row.status, row.decided_at, row.decided_by = "expired", now, "timeout"
             text = notice.format(code=row.code, tool=row.tool)

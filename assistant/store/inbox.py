@@ -9,7 +9,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from assistant.store import Store
+from assistant.errors import HearthError
+from assistant.store import Store, leases
 from assistant.store.tables import Chat, MediaFile, Message, Reply, Turn
 from assistant.types import Inbound
 
@@ -65,6 +66,12 @@ def _accept_one(session: Session, inbound: Inbound, now: datetime) -> Accepted:
 async def accept(store: Store, inbounds: Sequence[Inbound], now: datetime) -> list[Accepted]:
     """Store every message in one transaction; a message already stored is not stored again."""
     return await store.write(lambda s: [_accept_one(s, inbound, now) for inbound in inbounds])
+
+
+async def closed(store: Store, message_ids: Sequence[int]) -> list[int]:
+    """Those of the messages no longer accepted (a turn handled them)."""
+    query = select(Message.id).where(col(Message.id).in_(message_ids), Message.status != "accepted")
+    return await store.read(lambda s: [i for i in s.exec(query) if i is not None])
 
 
 async def get_chat(store: Store, chat_id: int) -> Chat:
@@ -130,16 +137,27 @@ async def pending(store: Store, chat_id: int, limit: int | None = None) -> Pendi
     return await store.read(lambda s: _pending(s, chat_id, limit))
 
 
+class Superseded(HearthError):
+    """A turn's messages were closed by another turn meanwhile (a replica whose lease ran out while
+    it worked, and another took the chat over): this turn's outcome is dropped, not written twice."""
+
+
 def _close_messages(
     session: Session, message_ids: Sequence[int], status: str, turn_id: int, at: datetime
 ) -> None:
-    # One UPDATE rather than loading each message to change it.
+    # One UPDATE rather than loading each message to change it; only messages still accepted, so of
+    # two turns answering the same message only the first to commit writes its replies.
     query = (
         sa.update(Message)
-        .where(col(Message.id).in_(message_ids))
+        .where(col(Message.id).in_(message_ids), col(Message.status) == "accepted")
         .values(status=status, turn_id=turn_id, handled_at=at, next_attempt_at=None)
     )
-    session.execute(query, execution_options={"synchronize_session": False})
+    result = session.exec(query, execution_options={"synchronize_session": False})
+    if result.rowcount != len(set(message_ids)):
+        raise Superseded(f"messages {sorted(message_ids)} were already handled")
+    if message_ids and leases.shared(session):
+        # An HTTP API request waiting for one of them may be on another replica.
+        leases.wake(session, "handled", message_ids)
 
 
 @dataclass(frozen=True)

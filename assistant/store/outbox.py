@@ -7,15 +7,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, func, or_, select
 
 from assistant.store import Store
+from assistant.store.leases import Replica
 from assistant.store.tables import Chat, Reply
 
 # Set on a reply still being sent when the provider reports one of its parts failed (see
 # store.sent); applied when the reply settles, so the news is not lost while parts go out.
 LATE_FAILURE = "late_failure"
 LATE_TEMPLATE = "late_template"
+# The advisory lock replicas take in turn to claim replies.
+CLAIM_LOCK = 0x4E415254
 
 
 @dataclass(frozen=True)
@@ -24,7 +28,7 @@ class Due:
     chat: Chat
 
 
-def _due(session: Session, now: datetime, limit: int, served: Collection[str]) -> list[Due]:
+def _due(session: Session, now: datetime, limit: int, served: Collection[str], mine: str | None) -> list[Due]:
     waiting = select(Reply.chat_id).where(Reply.status == "pending", col(Reply.next_attempt_at) > now)
     query = (
         select(Reply, Chat)
@@ -38,14 +42,47 @@ def _due(session: Session, now: datetime, limit: int, served: Collection[str]) -
         .order_by(col(Reply.id))
         .limit(limit)
     )
+    if mine is not None:
+        # A chat whose replies another replica is sending waits for it, so they stay in order.
+        theirs = select(Reply.chat_id).where(
+            Reply.status == "pending",
+            col(Reply.claimed_by) != mine,
+            col(Reply.claimed_until) > func.now(),
+        )
+        query = query.where(col(Reply.chat_id).not_in(theirs))
     return [Due(reply, chat) for reply, chat in session.exec(query)]
 
 
-async def due(store: Store, now: datetime, served: Collection[str], limit: int = 200) -> list[Due]:
+def _claim_due(
+    session: Session, now: datetime, limit: int, served: Collection[str], replica: Replica
+) -> list[Due]:
+    # Claims are taken one replica at a time (a lock for this transaction only), so each sees the
+    # claims before it and no two replicas take replies of one chat.
+    session.execute(select(func.pg_advisory_xact_lock(CLAIM_LOCK)))
+    found = _due(session, now, limit, served, replica.name)
+    if found:
+        ids = [d.reply.id for d in found]
+        claim = (
+            sa.update(Reply)
+            .where(col(Reply.id).in_(ids))
+            .values(claimed_by=replica.name, claimed_until=replica.until())
+        )
+        session.execute(claim, execution_options={"synchronize_session": False})
+    return found
+
+
+async def due(
+    store: Store, now: datetime, served: Collection[str], limit: int = 200, replica: Replica | None = None
+) -> list[Due]:
     """Pending replies of the `served` channels whose next attempt is due, oldest first, leaving out
     every chat that has an earlier reply waiting for a retry (a chat's replies go out in order).
-    Replies for other channels never take a place here, however many there are."""
-    return await store.read(lambda s: _due(s, now, limit, served))
+    Replies for other channels never take a place here, however many there are.
+
+    With `replica` (a database shared by replicas) the replies are claimed for it, and chats whose
+    replies another live replica claimed are left out."""
+    if replica is not None:
+        return await store.write(lambda s: _claim_due(s, now, limit, served, replica))
+    return await store.read(lambda s: _due(s, now, limit, served, None))
 
 
 async def next_attempt_at(store: Store, served: Collection[str], after: datetime) -> datetime | None:
@@ -122,11 +159,18 @@ class Outcome:
 
 
 def retry(reply_id: int, attempts: int, next_at: datetime, error: str) -> Outcome:
-    return Outcome(reply_id, {"attempts": attempts, "next_attempt_at": next_at, "error": error})
+    values = {"attempts": attempts, "next_attempt_at": next_at, "error": error, "claimed_by": None}
+    return Outcome(reply_id, values)
 
 
 def failed(reply_id: int, attempts: int, error: str) -> Outcome:
-    values = {"status": "failed", "attempts": attempts, "error": error, "next_attempt_at": None}
+    values = {
+        "status": "failed",
+        "attempts": attempts,
+        "error": error,
+        "next_attempt_at": None,
+        "claimed_by": None,
+    }
     return Outcome(reply_id, values)
 
 
@@ -151,7 +195,7 @@ def _settle(session: Session, reply_id: int, provider_id: str | None, at: dateti
         return "failed"
     meta = dict(reply.meta)
     late, template = meta.pop(LATE_FAILURE, None), meta.pop(LATE_TEMPLATE, None)
-    reply.meta, reply.next_attempt_at = meta, None
+    reply.meta, reply.next_attempt_at, reply.claimed_by = meta, None, None
     reply.provider_id, reply.sent_at = provider_id, at
     if late is None:
         reply.status = "sent"

@@ -1,5 +1,5 @@
-"""Every table Hearth keeps, in one place: chats, the inbox and outbox, turns, jobs, memory, pairing, runs,
-media files, approvals."""
+"""Every table Hearth keeps, in one place: chats, the inbox and outbox, leases, turns, jobs, memory,
+pairing, runs, media files, approvals."""
 
 from __future__ import annotations
 
@@ -68,6 +68,17 @@ class Reply(SQLModel, table=True):
     error: str | None = None
     created_at: datetime = instant()
     sent_at: datetime | None = instant(nullable=True)
+    # On a database shared by replicas: the replica sending it, until when (see store.leases).
+    claimed_by: str | None = Field(default=None, max_length=96)
+    claimed_until: datetime | None = instant(nullable=True)
+
+
+class Lease(SQLModel, table=True):
+    """On a database shared by replicas: the replica handling a chat's messages, until when."""
+
+    chat_id: int = Field(foreign_key="chat.id", primary_key=True)
+    owner: str = Field(max_length=96, index=True)
+    expires_at: datetime = instant()
 
 
 class Turn(SQLModel, table=True):

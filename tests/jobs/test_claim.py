@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from assistant.store import Store
 from tests.jobs.scheduling import FakeClock, Harness, job_messages, replies, sqlite_locked
-from tests.store.test_postgres import postgres_url
+from tests.postgres import postgres_url
 
 __all__ = ["postgres_url"]
 

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from assistant.backoff import doubling_s
 from assistant.jobs.rules import new_job
-from assistant.jobs.service import JobService, retry_delay_s
+from assistant.jobs.service import RETRY_MAX_S, JobService
 from assistant.jobs.triggers import parse_trigger
 from assistant.store import Store, jobs
 from tests.channels.webhooks import until
@@ -39,7 +40,7 @@ def h(store: Store) -> Harness:
     [(1, 1.0, 1.0), (2, 1.0, 2.0), (4, 1.0, 8.0), (7, 1.0, 60.0), (500, 1.0, 60.0), (3, 0.1, 0.4)],
 )
 def test_retry_delays_double_up_to_a_minute(failures: int, first_s: float, delay_s: float) -> None:
-    assert retry_delay_s(failures, first_s) == pytest.approx(delay_s)
+    assert doubling_s(failures, first_s, RETRY_MAX_S) == pytest.approx(delay_s)
 
 
 async def test_a_reminder_due_while_the_database_is_locked_runs_late_once_it_is_free(

@@ -1,0 +1,86 @@
+"""One scheduler for all replicas: the one holding a PostgreSQL session advisory lock, on a
+connection of its own that is never pooled (a pooled connection would keep the lock for its next
+user). When the leader dies its session ends, the lock is free, and the next replica to try takes
+it; every due time is still claimed in the job table, so two leaders for a moment fire nothing twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+import psycopg
+
+from assistant.store.leases import LEADER_LOCK
+
+logger = logging.getLogger(__name__)
+
+TRY_EVERY_S = 1.0
+
+
+class Leader:
+    """Tries for the lock every TRY_EVERY_S; once held, `lead()` starts the scheduler and the
+    connection is checked every `check_s`. Any error on it means the lock may be gone: `follow()`
+    stops the scheduler at once and the replica tries again on a new connection."""
+
+    def __init__(
+        self,
+        dsn: str,
+        name: str,
+        lead: Callable[[], Awaitable[object]],
+        follow: Callable[[], None],
+        check_s: float,
+    ) -> None:
+        self.dsn = dsn
+        self.name = name
+        self.lead = lead
+        self.follow = follow
+        self.check_s = check_s
+        self.leading = False
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self._term()
+            except Exception as exc:
+                logger.warning("the scheduler lock's connection failed (%s); trying again", exc)
+            finally:
+                if self.leading:
+                    self.leading = False
+                    self.follow()
+                    logger.warning("this replica no longer runs the scheduler")
+            await asyncio.sleep(TRY_EVERY_S)
+
+    async def _term(self) -> None:
+        # Keepalives, so a leader cut off by the network loses its session (and the lock) in about
+        # a check interval rather than the system's two hours.
+        idle_s = max(int(self.check_s), 1)
+        conn = await psycopg.AsyncConnection.connect(
+            self.dsn,
+            autocommit=True,
+            application_name=f"hearth leader {self.name}"[:63],
+            keepalives=1,
+            keepalives_idle=idle_s,
+            keepalives_interval=1,
+            keepalives_count=3,
+        )
+        async with conn:
+            await self._wait_for_lock(conn)
+            self.leading = True
+            logger.info("this replica runs the scheduler")
+            await self.lead()
+            while True:
+                await asyncio.sleep(self.check_s)
+                await conn.execute("SELECT 1")
+
+    async def _wait_for_lock(self, conn: psycopg.AsyncConnection[tuple[object, ...]]) -> None:
+        while True:
+            if await self._try(conn):
+                return
+            await asyncio.sleep(TRY_EVERY_S)
+
+    async def _try(self, conn: psycopg.AsyncConnection[tuple[object, ...]]) -> bool:
+        cursor = await conn.execute("SELECT pg_try_advisory_lock(%s::int, %s::int)", LEADER_LOCK)
+        row = await cursor.fetchone()
+        return bool(row and row[0])

@@ -159,3 +159,8 @@ def test_a_store_command_loads_the_store_and_nothing_of_the_server(command: str)
 def test_the_package_imports_without_greenlet() -> None:
     """SQLAlchemy's asyncio extension would need greenlet, which is not a dependency."""
     loaded_by("sys.modules['greenlet'] = None\nimport assistant.cli, assistant.app")
+
+
+def test_the_app_imports_without_the_postgresql_driver() -> None:
+    """psycopg comes with the `postgres` extra: a plain install on SQLite runs without it."""
+    loaded_by("sys.modules['psycopg'] = None\nimport assistant.cli, assistant.app, assistant.ops.doctor")

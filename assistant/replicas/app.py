@@ -13,8 +13,6 @@ from aiohttp import web
 from assistant.jobs.service import JobService
 from assistant.jobs.triggers import spec_of
 from assistant.keys import HANDLED, JOBS, REPLICA, ROUTER, SENDER, SETTINGS, STORE
-from assistant.replicas.bus import Bus, libpq_dsn
-from assistant.replicas.leader import Leader
 from assistant.replicas.leases import Heartbeat, replica_name
 from assistant.store import inbox, jobs, leases
 from assistant.store.leases import Replica
@@ -82,6 +80,9 @@ async def replicas_ctx(app: web.Application) -> AsyncIterator[None]:
         app[REPLICA] = None
         yield
         return
+    # psycopg is the PostgreSQL extra's: imported only when the database is PostgreSQL.
+    from assistant.replicas.bus import Bus, libpq_dsn
+
     replica = app[REPLICA] = Replica(replica_name(), settings.lease_s)
     dsn, tasks = libpq_dsn(settings.database_url), Tasks()
     service = app[JOBS]
@@ -119,6 +120,9 @@ async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
         yield
         service.stop()
         return
+    from assistant.replicas.bus import libpq_dsn
+    from assistant.replicas.leader import Leader
+
     dsn = libpq_dsn(app[SETTINGS].database_url)
     leader = Leader(dsn, replica.name, service.lead, service.follow, check_s=replica.lease_s / 3)
     task = asyncio.create_task(leader.run(), name="scheduler-leader")

@@ -163,6 +163,15 @@ async def test_doctor_says_when_ollama_is_unreachable(tmp_path: Path) -> None:
     assert "start Ollama" in out
 
 
+async def test_doctor_never_prints_an_ollama_password(tmp_path: Path) -> None:
+    async with FakeOllama() as fake:
+        behind = fake.url.replace("http://", "http://gpu:pa55word@")
+        env = hearth_env(tmp_path, f"http://127.0.0.1:9,{behind}", HEARTH_MODEL_CONNECT_TIMEOUT_S="1")
+        _, out, err = await run_hearth("doctor", env=env, cwd=tmp_path)
+    assert "pa55word" not in out + err
+    assert "http://gpu:**********@127.0.0.1" in out
+
+
 async def test_serve_refuses_to_start_without_the_model(tmp_path: Path) -> None:
     async with FakeOllama(models={}) as fake:
         code, _, err = await run_hearth("serve", env=hearth_env(tmp_path, fake.url), cwd=tmp_path)

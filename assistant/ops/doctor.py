@@ -43,13 +43,15 @@ async def check_database(settings: Settings) -> Check:
 
 async def check_model(settings: Settings) -> list[Check]:
     model = OllamaModel(model_options(settings))
+    # A server behind a proxy may carry a password in its URL: printed masked.
+    shown = ", ".join(masked_url(url.strip()) for url in settings.ollama_url.split(","))
     try:
         info = await model.info()
     except ModelUnavailable as exc:
         fix = "start Ollama (`ollama serve`) or set HEARTH_OLLAMA_URL to where it runs"
-        return [Check("ollama", False, f"no answer from {settings.ollama_url}: {exc}", fix)]
+        return [Check("ollama", False, f"no answer from {shown}: {exc}", fix)]
     except ModelMissing:
-        found = Check("ollama", True, f"answering at {settings.ollama_url}")
+        found = Check("ollama", True, f"answering at {shown}")
         return [
             found,
             Check("model", False, f"{settings.model} is not pulled", "run `hearth pull`"),
@@ -63,7 +65,7 @@ async def check_model(settings: Settings) -> list[Check]:
         "choose a model with tool support, such as qwen3:4b or llama3.2, in HEARTH_MODEL",
     )
     return [
-        Check("ollama", True, f"answering at {settings.ollama_url}"),
+        Check("ollama", True, f"answering at {shown}"),
         Check("model", True, f"{settings.model} is available"),
         tools,
     ]

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Build the images from a local wheelhouse and run deploy/compose.yaml end to end against the fakes.
-# Needs the engine and base image from .ci/docker.sh; safe to run again.
+# With HEARTH_REPLICAS_E2E=1, also deploy/compose.replicas.yaml (PostgreSQL, replicas, Caddy), which
+# needs the replica core to pass: leave it off until then. Needs the engine and base image from
+# .ci/docker.sh; safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,7 +16,7 @@ started=$SECONDS
 # The wheels must match the base image's Python, which is Debian's, like the host's.
 say "building the wheelhouse"
 rm -f wheelhouse/*.whl
-"$PYTHON" -m pip wheel -q --disable-pip-version-check . pip -w wheelhouse/ 2>&1 | grep -v '^WARNING: Location' || true
+"$PYTHON" -m pip wheel -q --disable-pip-version-check '.[postgres]' pip -w wheelhouse/ 2>&1 | grep -v '^WARNING: Location' || true
 ls wheelhouse/hearth_assistant-*.whl >/dev/null
 
 say "building $HEARTH_IMAGE on $BASE_IMAGE"
@@ -25,6 +27,19 @@ say "$HEARTH_IMAGE is $(docker image inspect -f '{{.Size}}' "$HEARTH_IMAGE" | aw
 
 # Hearth builds the worker image itself when missing; building it here keeps that out of the timing.
 "$PYTHON" -m assistant.sandbox.build --base-image "$BASE_IMAGE" >/dev/null
+
+if [ "${HEARTH_REPLICAS_E2E:-0}" = 1 ]; then
+    export HEARTH_REPLICA_IMAGE="${HEARTH_REPLICA_IMAGE:-hearth:ci-postgres}"
+    export HEARTH_POSTGRES_IMAGE="${HEARTH_POSTGRES_IMAGE:-hearth-postgres:ci}"
+    export HEARTH_CADDY_IMAGE="${HEARTH_CADDY_IMAGE:-hearth-caddy:ci}"
+    say "building $HEARTH_REPLICA_IMAGE, $HEARTH_POSTGRES_IMAGE and $HEARTH_CADDY_IMAGE for the replica stack"
+    docker build -q -f containers/assistant/Dockerfile --build-arg BASE_IMAGE="$BASE_IMAGE" \
+        --build-arg HEARTH_EXTRAS=postgres -t "$HEARTH_REPLICA_IMAGE" . >/dev/null
+    docker build -q -f tests/compose/postgres/Dockerfile --build-arg BASE_IMAGE="$BASE_IMAGE" \
+        -t "$HEARTH_POSTGRES_IMAGE" . >/dev/null
+    docker build -q -f tests/compose/Dockerfile.caddy --build-arg BASE_IMAGE="$BASE_IMAGE" \
+        -t "$HEARTH_CADDY_IMAGE" . >/dev/null
+fi
 
 say "running the stack"
 HEARTH_COMPOSE_E2E=1 "$PYTHON" -m pytest -q -p no:cacheprovider tests/compose

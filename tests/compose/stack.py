@@ -1,4 +1,5 @@
-"""Drive deploy/compose.yaml with the CI override: compose commands, the HTTP API, Docker queries."""
+"""Drive deploy/compose.yaml (or compose.replicas.yaml) with the CI override: compose commands, the HTTP
+API, Docker queries."""
 
 from __future__ import annotations
 
@@ -48,6 +49,9 @@ class Stack:
     hearth_port: int = 18080
     graph_port: int = 19000
     command: list[str] = field(default_factory=compose_command)
+    files: tuple[Path, ...] = (COMPOSE_FILE, OVERRIDE_FILE)
+    # Read by compose itself: image names, ports, the database password.
+    variables: dict[str, str] = field(default_factory=dict)
 
     def environ(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("HEARTH_")}
@@ -58,14 +62,14 @@ class Stack:
             HEARTH_IMAGE=os.environ.get("HEARTH_IMAGE", "hearth:local"),
             HEARTH_FAKES_IMAGE=os.environ.get("HEARTH_FAKES_IMAGE", "hearth-fakes:ci"),
         )
-        return env
+        return env | self.variables
 
     def compose(self, *args: str, timeout_s: float = 300) -> str:
         return self.compose_bytes(*args, timeout_s=timeout_s).decode(errors="replace")
 
     def compose_bytes(self, *args: str, stdin: bytes = b"", timeout_s: float = 300) -> bytes:
         """Run a compose command on this project; its standard output, or RuntimeError."""
-        files = ["-f", str(COMPOSE_FILE), "-f", str(OVERRIDE_FILE)]
+        files = [arg for file in self.files for arg in ("-f", str(file))]
         argv = [*self.command, "-p", self.project, "--env-file", str(ENV_FILE), *files, *args]
         done = subprocess.run(
             argv, input=stdin, capture_output=True, env=self.environ(), check=False, timeout=timeout_s

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import SettingsError
-from assistant.settings import Secret, load_settings
+from assistant.settings import Secret, Settings, load_settings
 
 
 def test_defaults(tmp_path: Path) -> None:
@@ -65,3 +65,12 @@ def test_memory_settings() -> None:
     assert load_settings({}, None).embed_model == ""
     with pytest.raises(SettingsError, match="HEARTH_MEMORY_MAX_FACTS"):
         load_settings({"HEARTH_MEMORY_MAX_FACTS": "0"}, None)
+
+
+def test_each_replica_labels_its_containers_with_a_name_of_its_own() -> None:
+    assert Settings().instance == "hearth"
+    url = "postgresql+psycopg://hearth@db/hearth"
+    one, two = Settings(database_url=url, port=8080), Settings(database_url=url, port=8081)
+    assert one.instance != two.instance
+    assert one.instance == Settings(database_url=url, port=8080).instance  # the same after a restart
+    assert one.instance.endswith("-8080")

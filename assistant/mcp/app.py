@@ -54,6 +54,7 @@ async def mcp_ctx(app: web.Application) -> AsyncIterator[None]:
     service = McpService(
         book,
         Approvals(settings.data_dir / FILE_NAME),
+        instance=f"{settings.instance}-mcp",
         idle_s=settings.mcp_idle_s,
         max_containers=settings.mcp_max_containers,
         clock=app[CLOCK],

@@ -27,7 +27,7 @@ def serve(settings: Settings, _args: argparse.Namespace) -> int:
     # and again while the interpreter exits (measured: exit after the drain 4 s -> 0.3 s, busy host).
     gc.freeze()
     # On PostgreSQL several replicas may share the data directory: the database coordinates them.
-    with shared() if settings.database_url.startswith("postgresql") else hold(settings.data_dir):
+    with shared() if settings.replicated else hold(settings.data_dir):
         web.run_app(
             create_app(settings),
             host=settings.host,

@@ -9,7 +9,7 @@ from assistant.store import Store, leases
 
 
 async def check_replicas(settings: Settings) -> list[Check]:
-    if not settings.database_url.startswith("postgresql"):
+    if not settings.replicated:
         return []
     try:
         store = await Store.open(settings.database_url)

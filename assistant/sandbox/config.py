@@ -47,4 +47,5 @@ def sandbox_config(settings: Settings) -> SandboxConfig:
         worker_dir=settings.worker_dir,
         workspace_max_mb=settings.workspace_max_mb,
         egress_allow=settings.egress_allow,
+        instance=settings.instance,
     )

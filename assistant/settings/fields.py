@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -181,3 +183,17 @@ class Settings:
         if self.database_url.startswith(prefix):
             return Path(self.database_url.removeprefix(prefix))
         return None
+
+    @property
+    def replicated(self) -> bool:
+        """Whether the store is PostgreSQL, which several `hearth serve` replicas may share."""
+        return self.database_url.startswith("postgresql")
+
+    @property
+    def instance(self) -> str:
+        """The name this process's containers are labelled with, so a start removes only its own
+        leftovers: `hearth`, or per replica (host and port, stable across its restarts)."""
+        if not self.replicated:
+            return "hearth"
+        host = re.sub(r"[^A-Za-z0-9_.-]", "-", socket.gethostname())
+        return f"hearth-{host}-{self.port}"

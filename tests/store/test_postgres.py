@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -85,3 +86,9 @@ async def test_a_transcript_pages_on_postgres(make_client: MakeClient, postgres_
     assert [t for t in seen if not t.startswith("echo")] == [f"t{n}" for n in range(8)]
     whole = await client.get("/v1/chats/pages/messages?limit=200", headers=AUTH)
     assert seen == [e["text"] for e in (await whole.json())["messages"]]
+
+
+async def test_replicas_starting_together_migrate_once(postgres_url: str) -> None:
+    stores = await asyncio.gather(*(Store.open(postgres_url) for _ in range(4)))
+    for store in stores:
+        await store.close()

@@ -56,6 +56,9 @@ def chat(docker_client: Any) -> Iterator[str]:
     """A chat of its own, whose volume is removed after the test."""
     key = f"whatsapp:+1555{uuid.uuid4().int % 10**7:07d}"
     yield key
+    # Whatever still uses the volume (a worker a failed test left) goes first.
+    for container in docker_client.containers.list(all=True, filters={"volume": volume_name(key)}):
+        container.remove(force=True)
     for volume in docker_client.volumes.list(filters={"name": volume_name(key)}):
         volume.remove(force=True)
 

@@ -12,11 +12,13 @@ install_packages() {
     local missing=()
     command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
     command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
+    # The workspace volume tests reach the engine over TLS with certificates openssl makes.
+    command -v openssl >/dev/null 2>&1 || missing+=(openssl)
     # The compose end-to-end stage needs Compose: the v2 plugin if present, else Debian's v1.
     docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null 2>&1 \
         || missing+=(docker-compose)
     if ((${#missing[@]} == 0)); then
-        say "docker.io, debootstrap and compose already installed"
+        say "docker.io, debootstrap, openssl and compose already installed"
         return
     fi
     say "installing ${missing[*]}"

@@ -38,6 +38,7 @@ from assistant.ops.archive import (
 )
 from assistant.ops.lock import hold
 from assistant.sandbox.container import WORKER_UID
+from assistant.sandbox.engine import workspace_kind
 from assistant.settings import Settings
 
 __all__ = ["BackupError", "backup", "read_archive", "restore", "write_archive"]
@@ -45,6 +46,10 @@ __all__ = ["BackupError", "backup", "read_archive", "restore", "write_archive"]
 logger = logging.getLogger(__name__)
 
 SIDECARS = ("-wal", "-shm")
+VOLUMES_NOTE = (
+    "the skill workspaces are Docker volumes on the engine (HEARTH_SKILL_WORKSPACES): they are not in "
+    "this archive; back them up on the engine (volumes labelled org.hearth.role=workspace)"
+)
 
 
 def database_path(settings: Settings) -> Path:
@@ -172,6 +177,8 @@ def backup(settings: Settings, args: argparse.Namespace) -> int:
             raise
     print(f"backed up {settings.data_dir} to {target or 'standard output'}: {files} files", file=sys.stderr)
     _report(left_out, "not in the archive (listed in its backup.json)")
+    if workspace_kind(settings.skill_workspaces, os.environ) == "volume":
+        print(VOLUMES_NOTE, file=sys.stderr)
     return 0
 
 

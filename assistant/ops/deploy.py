@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import os
 import re
+import ssl
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 import aiohttp
 
 from assistant.ops.check import Check
+from assistant.sandbox.engine import describe, workspace_kind
 from assistant.sandbox.image import worker_image_tag
 from assistant.sandbox.manifest import load_skills
 from assistant.settings import Settings
@@ -24,13 +27,36 @@ TWILIO = ("twilio_account_sid", "twilio_auth_token")
 
 
 def engine_session(environ: Mapping[str, str]) -> tuple[aiohttp.ClientSession, str]:
-    """A session to the engine DOCKER_HOST names (a unix socket by default) and its base URL."""
+    """A session to the engine DOCKER_HOST names (a unix socket by default) and its base URL,
+    over TLS when DOCKER_TLS_VERIFY or DOCKER_CERT_PATH asks for it, as the Docker client does."""
     host = environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
     timeout = aiohttp.ClientTimeout(total=5)
     if host.startswith("unix://"):
         connector = aiohttp.UnixConnector(path=host.removeprefix("unix://"))
         return aiohttp.ClientSession(connector=connector, timeout=timeout), "http://docker"
-    return aiohttp.ClientSession(timeout=timeout), host.replace("tcp://", "http://", 1)
+    context = engine_tls(environ)
+    if context is None:
+        return aiohttp.ClientSession(timeout=timeout), host.replace("tcp://", "http://", 1)
+    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=context), timeout=timeout)
+    return session, host.replace("tcp://", "https://", 1)
+
+
+def engine_tls(environ: Mapping[str, str]) -> ssl.SSLContext | None:
+    """The client's TLS context from DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem; ~/.docker by
+    default), checking the engine's certificate only when DOCKER_TLS_VERIFY is set and not empty."""
+    verify = bool(environ.get("DOCKER_TLS_VERIFY"))
+    cert_path = environ.get("DOCKER_CERT_PATH")
+    if not verify and not cert_path:
+        return None
+    certs = Path(cert_path) if cert_path else Path.home() / ".docker"
+    if verify:
+        context = ssl.create_default_context(cafile=str(certs / "ca.pem"))
+    else:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    context.load_cert_chain(certs / "cert.pem", certs / "key.pem")
+    return context
 
 
 async def has_image(environ: Mapping[str, str], image: str) -> bool:
@@ -50,17 +76,21 @@ def worker_tag(settings: Settings) -> str:
 
 
 async def check_docker(settings: Settings) -> list[Check]:
-    """The engine answers, and the worker image for these skills exists; no skills, no Docker."""
+    """The engine answers, the worker image for these skills exists, and where the skills'
+    workspaces live (folders here or volumes on the engine); no skills, no Docker."""
     if not load_skills(settings.skills_dir).skills:
         return [Check("docker", True, f"not needed: no skills in {settings.skills_dir}")]
+    kind = workspace_kind(settings.skill_workspaces, os.environ)
+    workspaces = Check("skill workspaces", True, describe(kind, settings.skill_workspaces, os.environ))
     tag = worker_tag(settings)
     try:
         present = await has_image(os.environ, tag)
     except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-        return [Check("docker", False, f"no engine answered ({type(exc).__name__})", DOCKER_FIX)]
+        return [Check("docker", False, f"no engine answered ({type(exc).__name__})", DOCKER_FIX), workspaces]
     build = f"python -m assistant.sandbox.build --base-image {settings.worker_base_image}"
     return [
         Check("docker", True, "the engine answers"),
+        workspaces,
         Check(
             "worker image",
             present,

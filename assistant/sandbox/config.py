@@ -26,6 +26,8 @@ class SandboxConfig:
     instance: str = "hearth"
     worker_dir: Path = WORKER_DIR
     workspace_max_mb: int = 100
+    # HEARTH_SKILL_WORKSPACES: bind, volume, or auto (volume when DOCKER_HOST is another machine).
+    skill_workspaces: str = "auto"
     # HEARTH_EGRESS_ALLOW's parts; names the egress proxy's /etc/hosts maps (tests only).
     egress_allow: tuple[str, ...] = ()
     egress_hosts: tuple[tuple[str, str], ...] = ()
@@ -46,6 +48,7 @@ def sandbox_config(settings: Settings) -> SandboxConfig:
         image=settings.worker_image or None,
         worker_dir=settings.worker_dir,
         workspace_max_mb=settings.workspace_max_mb,
+        skill_workspaces=settings.skill_workspaces,
         egress_allow=settings.egress_allow,
         instance=settings.instance,
     )

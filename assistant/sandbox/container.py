@@ -81,12 +81,13 @@ def container_options(
     image: str,
     instance: str,
     chat_key: str,
-    workspace: Path | None,
+    workspace: Path | str | None,
     egress: Egress | None = None,
 ) -> dict[str, Any]:
     """Keyword arguments for `containers.create`: locked down except what the manifest grants.
 
-    Only the chat's own workspace may be mounted, and only when the skill asked for it. A skill
+    Only the chat's own workspace may be mounted, and only when the skill asked for it: a folder
+    (a Path, as the engine's host sees it) or a named volume (its name). A skill
     with egress joins its own internal network, whose only way out is the egress proxy.
     """
     if manifest.permissions.network == "egress" and egress is None:

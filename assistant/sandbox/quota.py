@@ -2,7 +2,8 @@
 
 No filesystem quota is available to an unprivileged Hearth on any volume, so the workspace is
 measured from outside: before a call, while it runs, and after. Every entry counts at least one
-block, so a flood of empty files or folders fills the quota as surely as one big file does.
+block, so a flood of empty files or folders fills the quota as surely as one big file does. A
+workspace is a folder here (`Folder`) or a volume on the engine (`sandbox.volumes`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,23 @@ ENTRY_MIN_BYTES = 4096
 WATCH_INTERVAL_S = 0.5
 
 T = TypeVar("T")
+
+
+class Workspace(Protocol):
+    """A chat's workspace as the quota sees it; both methods block."""
+
+    @property
+    def watch_interval_s(self) -> float:
+        """How often a running call's workspace is measured."""
+        ...
+
+    def scan(self) -> Snapshot:
+        """What it holds now; OSError when it cannot be read."""
+        ...
+
+    def undo(self, before: Snapshot, after: Snapshot) -> None:
+        """Remove what was added since `before` (`after` is how it is now), as `undo` does."""
+        ...
 
 
 class Stoppable(Protocol):
@@ -87,6 +105,23 @@ def undo(root: Path, before: Snapshot) -> None:
     visit(root, restore)
 
 
+@dataclass(frozen=True)
+class Folder:
+    """A workspace that is a folder Hearth can reach."""
+
+    path: Path
+    watch_interval_s: float = WATCH_INTERVAL_S
+
+    def __str__(self) -> str:
+        return str(self.path)
+
+    def scan(self) -> Snapshot:
+        return scan(self.path)
+
+    def undo(self, before: Snapshot, after: Snapshot) -> None:
+        undo(self.path, before)
+
+
 def _cut(entry: Entry, dir_fd: int, length: int) -> None:
     try:
         fd = os.open(entry.name, os.O_WRONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dir_fd)
@@ -114,12 +149,12 @@ def _remove(entry: Entry, dir_fd: int) -> None:
 
 
 async def within_limit(
-    workspace: Path, limit_mb: int, worker: Stoppable, call: Callable[[], Awaitable[T]]
+    workspace: Workspace, limit_mb: int, worker: Stoppable, call: Callable[[], Awaitable[T]]
 ) -> T:
     """The result of `call`, a skill call in `worker`, which has `workspace` mounted. A call that
     takes the workspace past `limit_mb` (or, when it was already past, makes it bigger still) is
     stopped, what it added is removed, and WorkspaceFullError says so; other failures pass through."""
-    before = await asyncio.to_thread(scan, workspace)
+    before = await asyncio.to_thread(workspace.scan)
     ceiling = max(limit_mb * MB, before.used_bytes)
     watcher = asyncio.create_task(_watch(workspace, ceiling, worker), name="workspace-watch")
     try:
@@ -134,11 +169,11 @@ async def within_limit(
     return result
 
 
-async def _watch(workspace: Path, ceiling: int, worker: Stoppable) -> None:
+async def _watch(workspace: Workspace, ceiling: int, worker: Stoppable) -> None:
     while True:
-        await asyncio.sleep(WATCH_INTERVAL_S)
+        await asyncio.sleep(workspace.watch_interval_s)
         try:
-            used = (await asyncio.to_thread(scan, workspace)).used_bytes
+            used = (await asyncio.to_thread(workspace.scan)).used_bytes
         except OSError:
             logger.exception("could not measure %s", workspace)
             return
@@ -149,14 +184,19 @@ async def _watch(workspace: Path, ceiling: int, worker: Stoppable) -> None:
 
 
 async def _enforce(
-    workspace: Path, ceiling: int, limit_mb: int, worker: Stoppable, before: Snapshot, cause: Exception | None
+    workspace: Workspace,
+    ceiling: int,
+    limit_mb: int,
+    worker: Stoppable,
+    before: Snapshot,
+    cause: Exception | None,
 ) -> None:
-    after = await asyncio.to_thread(scan, workspace)
+    after = await asyncio.to_thread(workspace.scan)
     if after.used_bytes <= ceiling:
         return
     # Stopped first: a process the call left running must not go on writing.
     await worker.stop()
-    await asyncio.to_thread(undo, workspace, before)
+    await asyncio.to_thread(workspace.undo, before, after)
     logger.warning(
         "a skill call took %s to %d MB; what it added was removed", workspace, after.used_bytes // MB
     )

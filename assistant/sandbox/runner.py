@@ -21,6 +21,7 @@ from assistant.sandbox.container import (
     workspace_dir_name,
 )
 from assistant.sandbox.egress import EgressError, allowed
+from assistant.sandbox.engine import workspace_kind
 from assistant.sandbox.errors import EngineUnavailableError, SandboxError
 from assistant.sandbox.host_paths import PathMap, path_map
 from assistant.sandbox.image import ensure_worker_image
@@ -28,7 +29,8 @@ from assistant.sandbox.manifest import SkillManifest
 from assistant.sandbox.pool import WarmPool
 from assistant.sandbox.protocol import encode_request
 from assistant.sandbox.proxy import EgressProxy, egress_image, skill_routes
-from assistant.sandbox.quota import within_limit
+from assistant.sandbox.quota import Folder, Workspace, within_limit
+from assistant.sandbox.volumes import Volume, ensure_volume, volume_name
 from assistant.sandbox.worker import DockerWorker, in_thread
 
 logger = logging.getLogger(__name__)
@@ -57,6 +59,8 @@ class DockerSandbox:
         self._client: Any = None
         self._image: str | None = config.image
         self._to_host: PathMap = lambda path: path
+        # Folders bind-mounted from this machine, or named volumes on an engine elsewhere.
+        self.workspace_kind = workspace_kind(config.skill_workspaces, os.environ)
         self._setup_lock = asyncio.Lock()
         # Why the sandbox could not start, for the dashboard; skill calls then say it is unavailable.
         self.error: str | None = None
@@ -95,7 +99,7 @@ class DockerSandbox:
         egress = self._egress_for(skill)
 
         async def start_worker() -> DockerWorker:
-            workspace = await asyncio.to_thread(self._workspace_for, skill, chat_key)
+            workspace = await asyncio.to_thread(self._workspace_for, skill, chat_key, image)
             options = container_options(skill, image, self.config.instance, chat_key, workspace, egress)
             worker = await DockerWorker.start(client, options, skill.name)
             if egress is not None and self.proxy is not None:
@@ -113,8 +117,15 @@ class DockerSandbox:
             call = functools.partial(worker.call, request, request_id, skill.limits.timeout_s)
             if skill.permissions.workspace != "chat":
                 return await call()
-            workspace = workspace_path(self.config.workspaces_dir, chat_key)
+            workspace = self._measured(chat_key, worker, image)
             return await within_limit(workspace, self.config.workspace_max_mb, worker, call)
+
+    def _measured(self, chat_key: str, worker: DockerWorker, image: str) -> Workspace:
+        """The chat's workspace as the quota reads it: the folder, or the volume through `worker`."""
+        if self.workspace_kind == "bind":
+            return Folder(workspace_path(self.config.workspaces_dir, chat_key))
+        name = volume_name(chat_key)
+        return Volume(self._client, worker.container, image, self.config.instance, name)
 
     def _egress_for(self, skill: SkillManifest) -> Egress | None:
         if skill.permissions.network != "egress":
@@ -167,12 +178,15 @@ class DockerSandbox:
         removed = remove_leftovers(client, self.config.instance)
         if removed:
             logger.info("removed %d containers left over from a previous run", removed)
-        self._to_host = path_map(client)
+        if self.workspace_kind == "bind":
+            self._to_host = path_map(client)
         return client
 
-    def _workspace_for(self, skill: SkillManifest, chat_key: str) -> Path | None:
+    def _workspace_for(self, skill: SkillManifest, chat_key: str, image: str) -> Path | str | None:
         if skill.permissions.workspace != "chat":
             return None
+        if self.workspace_kind == "volume":
+            return ensure_volume(self._client, image, self.config.instance, chat_key)
         # The engine resolves bind mounts on the host, which differs when Hearth runs in a container.
         return self._to_host(ensure_workspace(self.config.workspaces_dir, chat_key))
 

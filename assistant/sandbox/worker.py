@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import socket
+import ssl
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -29,9 +30,10 @@ class DockerWorker:
 
     def __init__(self, container: Any, attached: Any, skill: str) -> None:
         self._container = container
-        # docker-py hands back the response's socket file; reads and writes go to its socket.
+        # docker-py hands back the response's socket file, or over TLS the TLS socket itself;
+        # reads and writes go to the socket.
         self._attached = attached
-        self._stream: socket.socket = attached._sock
+        self._stream: socket.socket = attached if isinstance(attached, socket.socket) else attached._sock
         self._skill = skill
         self._decoder = FrameDecoder()
         self._output = OutputCollector()
@@ -75,6 +77,11 @@ class DockerWorker:
         except (SkillError, WorkerError):
             self._close()
             raise
+
+    @property
+    def container(self) -> Any:
+        """The docker-py container, for copying files out of its workspace."""
+        return self._container
 
     def address(self, network: str) -> str:
         """The container's address on `network`. Blocking."""
@@ -147,6 +154,8 @@ class DockerWorker:
         """Whether the worker can take a request: not broken and its stream not at end of file."""
         if self.broken:
             return False
+        if isinstance(self._stream, ssl.SSLSocket):
+            return self._readable_over_tls()
         try:
             self._stream.settimeout(0)
             return self._stream.recv(1, socket.MSG_PEEK) != b""
@@ -154,6 +163,26 @@ class DockerWorker:
             return True
         except OSError:
             return False
+
+    def _readable_over_tls(self) -> bool:
+        """`alive` for a TLS stream, which cannot peek: what is waiting is read and kept for the
+        next call, just as it would have stayed in the socket."""
+        try:
+            self._stream.settimeout(0)
+            data = self._stream.recv(RECV_BYTES)
+        except (BlockingIOError, ssl.SSLWantReadError):
+            return True
+        except OSError:
+            return False
+        if not data:
+            return False
+        try:
+            for stream, payload in self._decoder.feed(data):
+                self._output.feed(stream, payload)
+        except WorkerError:
+            self.broken = True
+            return False
+        return True
 
     async def stop(self) -> None:
         """Kill the container now, from outside a call: a call running in it fails with WorkerError."""
@@ -187,6 +216,12 @@ class DockerWorker:
     def _hang_up(self) -> None:
         self._interrupt()
         self._attached.close()  # releases the file's hold, so closing the socket frees it
+        if isinstance(self._attached, socket.socket):
+            # Over TLS the socket itself was handed back, and the response's file holds it instead.
+            response = getattr(self._attached, "_response", None)
+            with contextlib.suppress(OSError, ValueError):
+                if response is not None:
+                    response.close()
         self._stream.close()
 
     async def close(self) -> None:

@@ -89,6 +89,9 @@ class Settings:
     )
     worker_image: str = setting(non_empty, "a Docker image name", "")
     workspace_max_mb: int = setting(positive_int, "a whole number of megabytes, at least 1", 100)
+    skill_workspaces: Literal["auto", "bind", "volume"] = setting(
+        choice("auto", "bind", "volume"), "auto, bind or volume", "auto"
+    )
     # swarm
     swarm_concurrency: int = setting(positive_int, COUNT, 2)
     swarm_max_tasks: int = setting(positive_int, COUNT, 5)

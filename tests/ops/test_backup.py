@@ -98,6 +98,14 @@ async def test_backup_and_restore_commands(tmp_path: Path) -> None:
     assert rows(settings.data_dir / "hearth.db") == ["before"]
 
 
+async def test_backup_says_workspace_volumes_are_not_in_it(tmp_path: Path) -> None:
+    settings = make_data(tmp_path / "data")
+    env = hearth_env(settings.data_dir, "http://127.0.0.1:9", HEARTH_SKILL_WORKSPACES="volume")
+    code, _, err = await run_hearth("backup", str(tmp_path / "b.tar.gz"), env=env, cwd=tmp_path)
+    assert code == 0, err
+    assert "the skill workspaces are Docker volumes on the engine" in err
+
+
 async def test_backup_and_restore_through_pipes(tmp_path: Path) -> None:
     settings = make_data(tmp_path / "data")
     env = hearth_env(settings.data_dir, "http://127.0.0.1:9")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from aiohttp import web
@@ -99,15 +99,38 @@ async def test_docker_is_not_needed_without_skills(tmp_path: Path) -> None:
 
 async def test_docker_missing_says_how_to_fix(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path / 'no.sock'}")
-    (check,) = await check_docker(dataclasses.replace(Settings(), skills_dir=SKILLS_DIR))
+    check, workspaces = await check_docker(dataclasses.replace(Settings(), skills_dir=SKILLS_DIR))
     assert not check.ok
     assert "start Docker" in check.fix
+    assert workspaces.detail.startswith("folders under the data directory")
 
 
 async def test_docker_with_the_engine_finds_the_worker_image_or_says_how_to_build_it() -> None:
     checks = await check_docker(dataclasses.replace(Settings(), skills_dir=SKILLS_DIR))
     if not checks[0].ok:
         pytest.skip("no Docker engine here")
-    engine, image = checks
+    engine, workspaces, image = checks
     assert engine.detail == "the engine answers"
+    assert workspaces.ok
     assert image.ok or "assistant.sandbox.build" in image.fix
+
+
+@pytest.mark.parametrize(
+    ("setting", "docker_host", "says"),
+    [
+        (
+            "auto",
+            "unix:///nowhere.sock",
+            "folders under the data directory, bind-mounted (the engine is unix://",
+        ),
+        ("volume", "unix:///nowhere.sock", "named Docker volumes on the engine"),
+    ],
+)
+async def test_doctor_says_where_skill_workspaces_live(
+    monkeypatch: pytest.MonkeyPatch, setting: Literal["auto", "volume"], docker_host: str, says: str
+) -> None:
+    monkeypatch.setenv("DOCKER_HOST", docker_host)
+    settings = dataclasses.replace(Settings(), skills_dir=SKILLS_DIR, skill_workspaces=setting)
+    checks = await check_docker(settings)
+    (found,) = [check for check in checks if check.name == "skill workspaces"]
+    assert says in found.detail

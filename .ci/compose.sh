@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Build the images from a local wheelhouse and run deploy/compose.yaml end to end against the fakes.
-# With HEARTH_REPLICAS_E2E=1, also deploy/compose.replicas.yaml (PostgreSQL, replicas, Caddy), which
-# needs the replica core to pass: leave it off until then. Needs the engine and base image from
-# .ci/docker.sh; safe to run again.
+# With HEARTH_REPLICAS_E2E=1 (as .ci/run sets it), also deploy/compose.replicas.yaml: PostgreSQL,
+# three replicas and Caddy. Needs the engine and base image from .ci/docker.sh; safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -29,6 +29,7 @@ from assistant.keys import (
     GUARD,
     HANDLED,
     JOBS,
+    LEASES,
     MEDIA,
     MEMORY,
     METRICS,
@@ -49,7 +50,6 @@ from assistant.metrics import Metrics
 from assistant.ops import health
 from assistant.pipeline import Handled, Pipeline
 from assistant.replicas.app import replicas_ctx, scheduler_ctx
-from assistant.replicas.leases import Leases
 from assistant.router import Router
 from assistant.sandbox.app import sandbox_ctx
 from assistant.search.app import search_ctx
@@ -112,14 +112,13 @@ async def core_ctx(app: web.Application) -> AsyncIterator[None]:
         composer=app[MEDIA].composer,
     )
     app[SENDER] = sender
-    replica = app[REPLICA]
     app[ROUTER] = Router(
         store,
         pipeline.handle,
         settings.max_concurrent_turns,
         clock,
         batch_max=settings.batch_max_messages,
-        leases=Leases(store, replica) if replica is not None else None,
+        leases=app[LEASES],
     )
     _reset(app)
     sending = asyncio.create_task(sender.run(), name="outbox-sender")

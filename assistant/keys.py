@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from assistant.memory.service import Memory
     from assistant.metrics import Metrics
     from assistant.pipeline import Handled
+    from assistant.replicas.leases import Leases
     from assistant.router import Router
     from assistant.settings import Settings
     from assistant.store import Store
@@ -44,6 +45,7 @@ CHANNELS: web.AppKey[dict[str, Channel]] = web.AppKey("channels")
 STORE: web.AppKey[Store] = web.AppKey("store")
 # This process among replicas on a shared PostgreSQL database; None on SQLite (one process).
 REPLICA: web.AppKey[Replica | None] = web.AppKey("replica")
+LEASES: web.AppKey[Leases | None] = web.AppKey("leases")
 MODEL: web.AppKey[OllamaModel] = web.AppKey("model")
 MODEL_INFO: web.AppKey[ModelInfo] = web.AppKey("model_info")
 ROUTER: web.AppKey[Router] = web.AppKey("router")

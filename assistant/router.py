@@ -87,7 +87,13 @@ class Router:
     async def _lane(self, chat_id: int) -> None:
         try:
             while await self._hold(chat_id):
-                emptied = await self._rounds(chat_id)
+                try:
+                    emptied = await self._rounds(chat_id)
+                except Exception:
+                    # A lost database connection, say: the lease still goes back, the chat is tried again.
+                    logger.exception("chat %s's lane failed; trying again", chat_id)
+                    self._arm(chat_id, FAILED_LANE_RETRY_S)
+                    emptied = False
                 if not await self._let_go(chat_id, emptied):
                     return
         finally:
@@ -106,6 +112,9 @@ class Router:
             delay_s = wait_s(batch, self.clock())
             if delay_s > 0:
                 self._arm(chat_id, delay_s)
+                return False
+            if self.leases is not None and not await self.leases.take(chat_id):
+                # The lease ran out (this replica stalled) and another replica took the chat over.
                 return False
             if not await self._turn(found.chat, batch):
                 self._arm(chat_id, FAILED_LANE_RETRY_S)

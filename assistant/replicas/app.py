@@ -12,8 +12,8 @@ from aiohttp import web
 
 from assistant.jobs.service import JobService
 from assistant.jobs.triggers import spec_of
-from assistant.keys import HANDLED, JOBS, REPLICA, ROUTER, SENDER, SETTINGS, STORE
-from assistant.replicas.leases import Heartbeat, replica_name
+from assistant.keys import CLOCK, HANDLED, JOBS, LEASES, REPLICA, ROUTER, SENDER, SETTINGS, STORE
+from assistant.replicas.leases import Heartbeat, Leases, replica_name
 from assistant.store import inbox, jobs, leases
 from assistant.store.leases import Replica
 
@@ -77,7 +77,7 @@ async def replicas_ctx(app: web.Application) -> AsyncIterator[None]:
     core, so on the way out it lets its leases go only after the running turns are drained."""
     store, settings = app[STORE], app[SETTINGS]
     if store.engine.dialect.name != "postgresql":
-        app[REPLICA] = None
+        app[REPLICA] = app[LEASES] = None
         yield
         return
     # psycopg is the PostgreSQL extra's: imported only when the database is PostgreSQL.
@@ -94,7 +94,8 @@ async def replicas_ctx(app: web.Application) -> AsyncIterator[None]:
     service.announce = announce
     handlers = {"handled": app[HANDLED].fire, "job": lambda ids: tasks.spawn(_rearm(service, ids))}
     bus = Bus(dsn, replica.name, handlers, lambda: _catch_up(app))
-    heartbeat = Heartbeat(store, replica, lambda chat_id: _route(app, chat_id), lambda: _wake_sender(app))
+    held = app[LEASES] = Leases(store, replica, app[CLOCK])
+    heartbeat = Heartbeat(held, lambda chat_id: _route(app, chat_id), lambda: _wake_sender(app))
     running = [
         asyncio.create_task(bus.run(), name="replica-bus"),
         asyncio.create_task(heartbeat.run(), name="replica-heartbeat"),

@@ -63,8 +63,15 @@ class Bus:
             await asyncio.sleep(delay_s)
 
     async def _listen(self) -> None:
+        # Keepalives, so a connection the network dropped silently is noticed in seconds, not hours.
         conn = await psycopg.AsyncConnection.connect(
-            self.dsn, autocommit=True, application_name=f"hearth bus {self.name}"[:63]
+            self.dsn,
+            autocommit=True,
+            application_name=f"hearth bus {self.name}"[:63],
+            keepalives=1,
+            keepalives_idle=10,
+            keepalives_interval=2,
+            keepalives_count=3,
         )
         async with conn:
             await conn.execute(f"LISTEN {CHANNEL}")

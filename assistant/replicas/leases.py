@@ -9,6 +9,7 @@ import os
 import secrets
 import socket
 from collections.abc import Callable
+from datetime import datetime
 
 from assistant.store import Store, leases
 from assistant.store.leases import Replica
@@ -16,6 +17,7 @@ from assistant.store.leases import Replica
 logger = logging.getLogger(__name__)
 
 NAME_MAX = 96
+Clock = Callable[[], datetime]
 
 
 def replica_name() -> str:
@@ -27,18 +29,28 @@ def replica_name() -> str:
 class Leases:
     """A chat's lease for the router's lanes, taken and given back in the shared database."""
 
-    def __init__(self, store: Store, replica: Replica) -> None:
+    def __init__(self, store: Store, replica: Replica, clock: Clock) -> None:
         self.store = store
         self.replica = replica
+        self.clock = clock
+        # The chats a lane runs now: only their leases are renewed, so one a lane failed to give
+        # back still runs out.
+        self.held: set[int] = set()
 
     async def take(self, chat_id: int) -> bool:
-        return await leases.take(self.store, chat_id, self.replica)
+        taken = await leases.take(self.store, chat_id, self.replica)
+        if taken:
+            self.held.add(chat_id)
+        else:
+            self.held.discard(chat_id)
+        return taken
 
     async def give_back(self, chat_id: int) -> None:
+        self.held.discard(chat_id)
         await leases.give_back(self.store, chat_id, self.replica)
 
     async def due(self, chat_id: int) -> bool:
-        return await leases.due(self.store, chat_id)
+        return await leases.due(self.store, chat_id, self.clock())
 
 
 class Heartbeat:
@@ -48,16 +60,15 @@ class Heartbeat:
 
     def __init__(
         self,
-        store: Store,
-        replica: Replica,
+        held: Leases,
         route: Callable[[int], None],
         wake_sender: Callable[[], None],
     ) -> None:
-        self.store = store
-        self.replica = replica
+        self.held = held
+        self.store, self.replica = held.store, held.replica
         self.route = route
         self.wake_sender = wake_sender
-        self.interval_s = replica.lease_s / 3
+        self.interval_s = held.replica.lease_s / 3
 
     async def run(self) -> None:
         failing = False
@@ -73,7 +84,7 @@ class Heartbeat:
             await asyncio.sleep(self.interval_s)
 
     async def beat(self) -> None:
-        await leases.renew(self.store, self.replica)
-        for chat_id in await leases.unleased(self.store):
+        await leases.renew(self.store, self.replica, sorted(self.held.held))
+        for chat_id in await leases.unleased(self.store, self.held.clock()):
             self.route(chat_id)
         self.wake_sender()

@@ -223,10 +223,12 @@ def _defer(
         )
     query = (
         sa.update(Message)
-        .where(col(Message.id).in_(message_ids))
+        .where(col(Message.id).in_(message_ids), col(Message.status) == "accepted")
         .values(attempts=col(Message.attempts) + 1, next_attempt_at=next_attempt_at)
     )
-    session.execute(query, execution_options={"synchronize_session": False})
+    result = session.exec(query, execution_options={"synchronize_session": False})
+    if result.rowcount != len(set(message_ids)):
+        raise Superseded(f"messages {sorted(message_ids)} were already handled")
 
 
 async def defer(

@@ -8,7 +8,7 @@ after `lease_s` and is then free to take.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -78,10 +78,14 @@ async def give_back(store: Store, chat_id: int, replica: Replica) -> None:
     await store.write(lambda s: _give_back(s, chat_id, replica))
 
 
-def _renew(session: Session, replica: Replica) -> int:
+def _renew(session: Session, replica: Replica, chat_ids: Sequence[int]) -> int:
     # Run-out leases are no one's: gone, so a dead replica's hold on a quiet chat does not linger.
     session.execute(sa.delete(Lease).where(col(Lease.expires_at) < func.now()))
-    leases = sa.update(Lease).where(col(Lease.owner) == replica.name).values(expires_at=replica.until())
+    leases = (
+        sa.update(Lease)
+        .where(col(Lease.owner) == replica.name, col(Lease.chat_id).in_(chat_ids))
+        .values(expires_at=replica.until())
+    )
     claims = (
         sa.update(Reply)
         .where(col(Reply.claimed_by) == replica.name, col(Reply.status) == "pending")
@@ -92,9 +96,10 @@ def _renew(session: Session, replica: Replica) -> int:
     return int(result.rowcount)
 
 
-async def renew(store: Store, replica: Replica) -> int:
-    """Push back the end of every lease and claim the replica holds; how many leases it holds."""
-    return await store.write(lambda s: _renew(s, replica))
+async def renew(store: Store, replica: Replica, chat_ids: Sequence[int]) -> int:
+    """Push back the end of the replica's leases on `chat_ids` (the chats its lanes run) and of
+    every claim it holds; how many of those leases it still held."""
+    return await store.write(lambda s: _renew(s, replica, chat_ids))
 
 
 def _release(session: Session, replica: Replica) -> None:
@@ -112,13 +117,14 @@ async def release(store: Store, replica: Replica) -> None:
     await store.write(lambda s: _release(s, replica))
 
 
-def _unleased(session: Session) -> list[int]:
+def _unleased(session: Session, now: datetime) -> list[int]:
     live = select(Lease.chat_id).where(col(Lease.expires_at) >= func.now())
     query = (
         select(Message.chat_id)
         .where(
             Message.status == "accepted",
-            or_(col(Message.next_attempt_at).is_(None), col(Message.next_attempt_at) <= func.now()),
+            # A retry's time is the app's clock's, as the router reads it.
+            or_(col(Message.next_attempt_at).is_(None), col(Message.next_attempt_at) <= now),
             col(Message.chat_id).not_in(live),
         )
         .distinct()
@@ -126,9 +132,10 @@ def _unleased(session: Session) -> list[int]:
     return list(session.exec(query))
 
 
-async def unleased(store: Store) -> list[int]:
-    """Chats with messages due that no replica holds a live lease on (free, or their replica died)."""
-    return await store.read(_unleased)
+async def unleased(store: Store, now: datetime) -> list[int]:
+    """Chats with messages due at `now` that no replica holds a live lease on (free, or their
+    replica died)."""
+    return await store.read(lambda s: _unleased(s, now))
 
 
 @dataclass(frozen=True)
@@ -165,18 +172,18 @@ async def listening(store: Store) -> list[str]:
     return await store.read(_listening)
 
 
-def _due(session: Session, chat_id: int) -> bool:
+def _due(session: Session, chat_id: int, now: datetime) -> bool:
     query = select(Message.id).where(
         Message.chat_id == chat_id,
         Message.status == "accepted",
-        or_(col(Message.next_attempt_at).is_(None), col(Message.next_attempt_at) <= func.now()),
+        or_(col(Message.next_attempt_at).is_(None), col(Message.next_attempt_at) <= now),
     )
     return session.exec(query.limit(1)).first() is not None
 
 
-async def due(store: Store, chat_id: int) -> bool:
-    """Whether the chat has a message due now (checked after giving its lease back)."""
-    return await store.read(lambda s: _due(s, chat_id))
+async def due(store: Store, chat_id: int, now: datetime) -> bool:
+    """Whether the chat has a message due at `now` (checked after giving its lease back)."""
+    return await store.read(lambda s: _due(s, chat_id, now))
 
 
 def _leader(session: Session) -> str | None:

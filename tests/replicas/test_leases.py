@@ -43,11 +43,11 @@ async def test_one_replica_holds_a_chat_until_it_gives_it_back(store: Store) -> 
     assert await leases.take(store, chat_id, A)
     assert not await leases.take(store, chat_id, B)
     assert await leases.take(store, chat_id, A)  # its own: renewed
-    assert await leases.unleased(store) == []
+    assert await leases.unleased(store, datetime.now(UTC)) == []
     await leases.give_back(store, chat_id, B)  # not B's to give
     assert not await leases.take(store, chat_id, B)
     await leases.give_back(store, chat_id, A)
-    assert await leases.unleased(store) == [chat_id]
+    assert await leases.unleased(store, datetime.now(UTC)) == [chat_id]
     assert await leases.take(store, chat_id, B)
 
 
@@ -56,13 +56,24 @@ async def test_a_dead_replicas_lease_runs_out_unless_renewed(store: Store) -> No
     chat_id, _ = await _chat(store, "+2", "hi")
     assert await leases.take(store, chat_id, short)
     await asyncio.sleep(0.3)
-    assert await leases.renew(store, short) == 1
+    assert await leases.renew(store, short, [chat_id]) == 1
     await asyncio.sleep(0.3)
     assert not await leases.take(store, chat_id, B)  # renewed 0.3 s ago: still held
     await asyncio.sleep(0.4)
-    assert await leases.unleased(store) == [chat_id]
+    assert await leases.unleased(store, datetime.now(UTC)) == [chat_id]
     assert await leases.take(store, chat_id, B)
-    assert await leases.renew(store, short) == 0
+    assert await leases.renew(store, short, [chat_id]) == 0
+
+
+async def test_a_lease_no_lane_runs_is_not_renewed(store: Store) -> None:
+    short = Replica("short", 0.3)
+    (running, _), (left, _) = await _chat(store, "+8", "hi"), await _chat(store, "+9", "hi")
+    assert await leases.take(store, running, short)
+    assert await leases.take(store, left, short)  # its lane died without giving it back
+    await asyncio.sleep(0.2)
+    assert await leases.renew(store, short, [running]) == 1
+    await asyncio.sleep(0.2)
+    assert await leases.unleased(store, datetime.now(UTC)) == [left]
 
 
 async def test_a_chats_replies_are_sent_by_the_replica_that_claimed_the_first(store: Store) -> None:

@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import os
 import sqlite3
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -111,22 +110,14 @@ async def test_doctor_never_prints_the_database_password(tmp_path: Path) -> None
 
 @contextlib.contextmanager
 def throwaway_database() -> Iterator[str]:
-    server = os.environ.get("HEARTH_TEST_POSTGRES_URL", "")
-    if not server:
+    """A fresh database on the test server, or "" without one."""
+    if not os.environ.get("HEARTH_TEST_POSTGRES_URL", ""):
         yield ""
         return
-    import sqlalchemy as sa
+    from tests.postgres import fresh_database
 
-    name = f"hearth_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield sa.make_url(server).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
-        admin.dispose()
+    with fresh_database() as url:
+        yield url
 
 
 async def doctor_masks(tmp_path: Path, urls: list[str]) -> None:

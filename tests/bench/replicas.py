@@ -18,35 +18,18 @@ import asyncio
 import statistics
 import tempfile
 import time
-import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
-import sqlalchemy as sa
-
 from tests.faults.tally import answered_texts
-from tests.postgres import SERVER_URL
+from tests.postgres import fresh_database
 from tests.replicas.cluster import Cluster
-
-
-@contextmanager
-def database() -> Iterator[str]:
-    name = f"hearth_bench_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(SERVER_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield sa.make_url(SERVER_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
-        admin.dispose()
 
 
 @asynccontextmanager
 async def cluster(replicas: int, chats: int, lease_s: float) -> AsyncIterator[Cluster]:
-    with tempfile.TemporaryDirectory() as tmp, database() as url:
+    with tempfile.TemporaryDirectory() as tmp, fresh_database("hearth_bench") as url:
         async with Cluster(Path(tmp), url, replicas, chats, HEARTH_LEASE_S=f"{lease_s:g}") as c:
             await c.start_all()
             yield c

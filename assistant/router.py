@@ -101,6 +101,7 @@ class Router:
 
     async def _rounds(self, chat_id: int) -> bool:
         """Turns until the chat's inbox is empty (True) or it must wait for a timer (False)."""
+        held_now = True  # `_hold` just took the lease: the first turn need not take it again
         while not self._closing:
             self._dirty.discard(chat_id)
             found = await inbox.pending(self.store, chat_id, self.batch_max)
@@ -113,9 +114,10 @@ class Router:
             if delay_s > 0:
                 self._arm(chat_id, delay_s)
                 return False
-            if self.leases is not None and not await self.leases.take(chat_id):
+            if not held_now and self.leases is not None and not await self.leases.take(chat_id):
                 # The lease ran out (this replica stalled) and another replica took the chat over.
                 return False
+            held_now = False
             if not await self._turn(found.chat, batch):
                 self._arm(chat_id, FAILED_LANE_RETRY_S)
                 return False

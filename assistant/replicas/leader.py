@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 
 import psycopg
 
-from assistant.store.leases import LEADER_LOCK
+from assistant.store import locks
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +81,6 @@ class Leader:
             await asyncio.sleep(TRY_EVERY_S)
 
     async def _try(self, conn: psycopg.AsyncConnection[tuple[object, ...]]) -> bool:
-        cursor = await conn.execute("SELECT pg_try_advisory_lock(%s::int, %s::int)", LEADER_LOCK)
+        cursor = await conn.execute("SELECT pg_try_advisory_lock(%s::int, %s::int)", locks.LEADER)
         row = await cursor.fetchone()
         return bool(row and row[0])

@@ -16,11 +16,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlmodel import Session, col, func, or_, select
 
-from assistant.store import Store
+from assistant.store import Store, locks
 from assistant.store.tables import Lease, Message, Reply
 
-# The session advisory lock the scheduler leader holds: (namespace "HRTH", 1).
-LEADER_LOCK = (0x48525448, 1)
 # The LISTEN/NOTIFY channel replicas wake one another on (see assistant.replicas.bus).
 CHANNEL = "hearth"
 
@@ -117,14 +115,19 @@ async def release(store: Store, replica: Replica) -> None:
     await store.write(lambda s: _release(s, replica))
 
 
+def _due_at(now: datetime) -> sa.ColumnElement[bool]:
+    """A message waits for no retry, or its retry's time (the app's clock's, as the router reads it)
+    has come by `now`."""
+    return or_(col(Message.next_attempt_at).is_(None), col(Message.next_attempt_at) <= now)
+
+
 def _unleased(session: Session, now: datetime) -> list[int]:
     live = select(Lease.chat_id).where(col(Lease.expires_at) >= func.now())
     query = (
         select(Message.chat_id)
         .where(
             Message.status == "accepted",
-            # A retry's time is the app's clock's, as the router reads it.
-            or_(col(Message.next_attempt_at).is_(None), col(Message.next_attempt_at) <= now),
+            _due_at(now),
             col(Message.chat_id).not_in(live),
         )
         .distinct()
@@ -173,11 +176,7 @@ async def listening(store: Store) -> list[str]:
 
 
 def _due(session: Session, chat_id: int, now: datetime) -> bool:
-    query = select(Message.id).where(
-        Message.chat_id == chat_id,
-        Message.status == "accepted",
-        or_(col(Message.next_attempt_at).is_(None), col(Message.next_attempt_at) <= now),
-    )
+    query = select(Message.id).where(Message.chat_id == chat_id, Message.status == "accepted", _due_at(now))
     return session.exec(query.limit(1)).first() is not None
 
 
@@ -192,7 +191,7 @@ def _leader(session: Session) -> str | None:
         " WHERE l.locktype = 'advisory' AND l.granted AND l.classid = :ns AND l.objid = :key"
         " AND l.objsubid = 2"
     )
-    namespace, key = LEADER_LOCK
+    namespace, key = locks.LEADER
     name = session.execute(query, {"ns": namespace, "key": key}).scalar()
     return None if name is None else str(name).removeprefix("hearth leader ")
 

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
+from assistant.store import locks
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
@@ -34,17 +36,13 @@ def current_revision(conn: sa.Connection) -> str | None:
     return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one_or_none()
 
 
-# The advisory lock replicas starting together on PostgreSQL take in turn to migrate: ("HRTH", 0).
-MIGRATE_LOCK = (0x48525448, 0)
-
-
 def migrate(engine: sa.Engine) -> None:
     """Apply every migration not yet applied; safe to call on each start, and from several replicas
     starting at once on PostgreSQL (one migrates while the others wait, then find nothing to do)."""
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             lock = sa.text("SELECT pg_advisory_xact_lock(:ns, :key)")
-            conn.execute(lock, {"ns": MIGRATE_LOCK[0], "key": MIGRATE_LOCK[1]})
+            conn.execute(lock, {"ns": locks.MIGRATE[0], "key": locks.MIGRATE[1]})
         if current_revision(conn) == head_revision():
             return
         from alembic import command

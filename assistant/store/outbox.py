@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, or_, select
 
-from assistant.store import Store
+from assistant.store import Store, locks
 from assistant.store.leases import Replica
 from assistant.store.tables import Chat, Reply
 
@@ -18,8 +18,6 @@ from assistant.store.tables import Chat, Reply
 # store.sent); applied when the reply settles, so the news is not lost while parts go out.
 LATE_FAILURE = "late_failure"
 LATE_TEMPLATE = "late_template"
-# The advisory lock replicas take in turn to claim replies.
-CLAIM_LOCK = 0x4E415254
 
 
 @dataclass(frozen=True)
@@ -58,7 +56,7 @@ def _claim_due(
 ) -> list[Due]:
     # Claims are taken one replica at a time (a lock for this transaction only), so each sees the
     # claims before it and no two replicas take replies of one chat.
-    session.execute(select(func.pg_advisory_xact_lock(CLAIM_LOCK)))
+    session.execute(select(func.pg_advisory_xact_lock(*locks.CLAIM)))
     found = _due(session, now, limit, served, replica.name)
     if found:
         ids = [d.reply.id for d in found]

@@ -3,6 +3,8 @@ API, Docker queries."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import shutil
@@ -19,6 +21,9 @@ COMPOSE_FILE = REPO / "deploy" / "compose.yaml"
 OVERRIDE_FILE = Path(__file__).with_name("compose.ci.yaml")
 ENV_FILE = Path(__file__).with_name("ci.env")
 TOKEN = "compose-e2e-token"
+# The owner and the app secret ci.env gives the stack.
+OWNER_WA_ID = "15550001111"
+APP_SECRET = b"compose-e2e-app-secret"
 DOCKER = shutil.which("docker") or "/usr/bin/docker"
 
 
@@ -136,3 +141,19 @@ class Stack:
             return []
         found: list[dict[str, Any]] = json.loads(docker("inspect", *ids))
         return found
+
+
+def whatsapp_webhook(message_id: str, text: str) -> tuple[bytes, dict[str, str]]:
+    """A text from the owner as Meta posts it to the stack (ci.env's phone number id), and its
+    signature header."""
+    message: dict[str, object] = {"from": OWNER_WA_ID, "id": message_id, "timestamp": str(int(time.time()))}
+    message |= {"type": "text", "text": {"body": text}}
+    value = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "15550009999", "phone_number_id": "100200300"},
+        "contacts": [{"profile": {"name": "Owner"}, "wa_id": OWNER_WA_ID}],
+        "messages": [message],
+    }
+    entry = {"id": "WABA1", "changes": [{"field": "messages", "value": value}]}
+    body = json.dumps({"object": "whatsapp_business_account", "entry": [entry]}).encode()
+    return body, {"X-Hub-Signature-256": "sha256=" + hmac.new(APP_SECRET, body, hashlib.sha256).hexdigest()}

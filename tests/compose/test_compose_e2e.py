@@ -6,9 +6,6 @@ in file order against one stack; the last one takes it down.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import os
 import time
 from collections.abc import Iterator
@@ -16,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 from assistant.access.content import as_data
-from tests.compose.stack import Stack, docker
+from tests.compose.stack import OWNER_WA_ID, Stack, docker, whatsapp_webhook
 
 pytestmark = [
     pytest.mark.skipif(
@@ -27,8 +24,6 @@ pytestmark = [
 ]
 
 CHAT = "e2e"
-OWNER_WA_ID = "15550001111"
-APP_SECRET = b"compose-e2e-app-secret"
 
 
 @pytest.fixture(scope="module")
@@ -81,18 +76,7 @@ def test_workspace_is_mounted_from_the_data_volume(stack: Stack) -> None:
 
 
 def test_signed_whatsapp_webhook_gets_a_reply_at_graph(stack: Stack) -> None:
-    message: dict[str, object] = {"from": OWNER_WA_ID, "id": "wamid.E2E1", "timestamp": str(int(time.time()))}
-    message |= {"type": "text", "text": {"body": "hello over whatsapp"}}
-    value = {
-        "messaging_product": "whatsapp",
-        "metadata": {"display_phone_number": "15550009999", "phone_number_id": "100200300"},
-        "contacts": [{"profile": {"name": "Owner"}, "wa_id": OWNER_WA_ID}],
-        "messages": [message],
-    }
-    entry = {"id": "WABA1", "changes": [{"field": "messages", "value": value}]}
-    body = json.dumps({"object": "whatsapp_business_account", "entry": [entry]}).encode()
-    signature = "sha256=" + hmac.new(APP_SECRET, body, hashlib.sha256).hexdigest()
-    headers = {"X-Hub-Signature-256": signature}
+    body, headers = whatsapp_webhook("wamid.E2E1", "hello over whatsapp")
     status, answer = stack.request("POST", "/webhooks/whatsapp", body, token=None, headers=headers)
     if status == 404:
         pytest.skip("/webhooks/whatsapp answered 404: this build has no WhatsApp channel")

@@ -7,9 +7,6 @@ by exactly one replica, Caddy spreads them over every replica, and each is answe
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import os
 import time
 from collections.abc import Iterator
@@ -17,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.compose.stack import OVERRIDE_FILE, Stack
+from tests.compose.stack import OVERRIDE_FILE, OWNER_WA_ID, Stack, whatsapp_webhook
 
 pytestmark = [
     pytest.mark.skipif(
@@ -30,8 +27,6 @@ pytestmark = [
 REPLICAS_FILE = Path(__file__).resolve().parents[2] / "deploy" / "compose.replicas.yaml"
 SCALE = int(os.environ.get("HEARTH_REPLICAS_E2E_SCALE", "3"))
 PUBLIC_PORT = 18082
-OWNER_WA_ID = "15550001111"
-APP_SECRET = b"compose-e2e-app-secret"
 MESSAGES = 30
 
 
@@ -71,20 +66,6 @@ def counter(stack: Stack, index: int, name: str) -> int:
     return int(float(line.split()[1]))
 
 
-def webhook(n: int) -> tuple[bytes, dict[str, str]]:
-    message: dict[str, object] = {"from": OWNER_WA_ID, "id": f"wamid.REPLICA{n:04d}", "type": "text"}
-    message |= {"timestamp": str(int(time.time())), "text": {"body": f"message {n}"}}
-    value = {
-        "messaging_product": "whatsapp",
-        "metadata": {"display_phone_number": "15550009999", "phone_number_id": "100200300"},
-        "contacts": [{"profile": {"name": "Owner"}, "wa_id": OWNER_WA_ID}],
-        "messages": [message],
-    }
-    entry = {"id": "WABA1", "changes": [{"field": "messages", "value": value}]}
-    body = json.dumps({"object": "whatsapp_business_account", "entry": [entry]}).encode()
-    return body, {"X-Hub-Signature-256": "sha256=" + hmac.new(APP_SECRET, body, hashlib.sha256).hexdigest()}
-
-
 def test_every_replica_runs(stack: Stack) -> None:
     assert len(stack.compose("ps", "-q", "hearth").split()) == SCALE
 
@@ -98,7 +79,7 @@ def test_the_public_site_passes_only_webhooks(stack: Stack) -> None:
 
 def test_webhooks_are_spread_over_the_replicas_and_answered_once(stack: Stack) -> None:
     for n in range(MESSAGES):
-        body, headers = webhook(n)
+        body, headers = whatsapp_webhook(f"wamid.REPLICA{n:04d}", f"message {n}")
         status, answer = stack.request(
             "POST", "/webhooks/whatsapp", body, token=None, headers=headers, port=PUBLIC_PORT
         )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime
@@ -56,7 +55,7 @@ from assistant.search.app import search_ctx
 from assistant.settings import Settings
 from assistant.store import Store, inbox
 from assistant.store.columns import utcnow
-from assistant.team.app import after_turn, team_ctx
+from assistant.team.app import record_lead, team_ctx
 from assistant.ui import app as dashboard
 
 logger = logging.getLogger(__name__)
@@ -105,7 +104,8 @@ async def core_ctx(app: web.Application) -> AsyncIterator[None]:
         metrics=app[METRICS],
         handled=app[HANDLED],
         on_reply=sender.wake,
-        listeners=[functools.partial(after_turn, store), app[JOBS].outcome],
+        listeners=[app[JOBS].outcome],
+        recorders=[record_lead],
         memory=app[MEMORY],
         screen=screen,
         media=app[MEDIA].service,

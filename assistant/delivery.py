@@ -20,6 +20,7 @@ logger = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 MAX_AGE = timedelta(hours=24)
 PAGE = 200
+HELD_CHECK = timedelta(seconds=60)
 NOT_SERVED = "no {channel} channel runs here to send it; given up after {age_s} s"
 
 
@@ -66,6 +67,8 @@ class Sender:
         self._failed_rounds = 0
         self._held: dict[str, int] = {}
         self._held_until: datetime | None = None
+        self._held_check_at: datetime | None = None
+        self._retry_at: datetime | None = None
 
     def wake(self) -> None:
         self._wake.set()
@@ -77,9 +80,7 @@ class Sender:
             await self._wake.wait()
             self._wake.clear()
             try:
-                started_at = self.clock()
-                await self.flush()
-                await self._arm_timer(started_at)
+                self._arm_at(await self.flush())
                 self._failed_rounds = 0
             except Exception:
                 self._failed_rounds += 1
@@ -87,23 +88,38 @@ class Sender:
                 logger.exception("the outbox sender failed a round; trying again in %.1f s", delay_s)
                 self._arm(delay_s)
 
-    async def flush(self) -> None:
-        """Deliver every due reply; chats in parallel, each chat's replies in order."""
-        await self._sweep_held()
+    async def flush(self) -> datetime | None:
+        """Deliver every due reply, chats in parallel and each chat's replies in order; return when
+        the next round is due. A retry due by the time the round started was the round's to send (or
+        waits behind a later one), so only later ones count: a reply blocked in its chat never spins
+        the loop."""
+        started_at = self.clock()
+        self._retry_at = None
+        await self._sweep_held(started_at)
         while True:
-            due = await outbox.due(self.store, self.clock(), self.served, PAGE, self.replica)
+            found = await outbox.due_round(
+                self.store, self.clock(), self.served, started_at, PAGE, self.replica
+            )
             by_chat: dict[int, list[Due]] = {}
-            for row in due:
+            for row in found.due:
                 if row.chat.id is not None:
                     by_chat.setdefault(row.chat.id, []).append(row)
             await asyncio.gather(*(self._deliver_chat(rows) for rows in by_chat.values()))
-            if len(due) < PAGE:
-                return
+            if len(found.due) < PAGE:
+                # Read before this round's sends: the retries they set are counted in `_retry_at`.
+                times = (found.next_attempt_at, self._retry_at, self._held_until, self._held_check_at)
+                return min((at for at in times if at is not None), default=None)
 
-    async def _sweep_held(self) -> None:
+    async def _sweep_held(self, now: datetime) -> None:
         """Give up the replies for channels not served here once they are too old; say when the
-        replies waiting for such channels change."""
-        cutoff = self.clock() - self.max_age
+        replies waiting for such channels change. Such replies are rare (a channel switched off, a
+        replica serving fewer channels): they are looked for once a minute (sooner for a short max
+        age), not every round."""
+        due = (self._held_check_at, self._held_until)
+        if self._held_check_at is not None and all(at is None or now < at for at in due):
+            return
+        self._held_check_at = now + min(HELD_CHECK, self.max_age / 2)
+        cutoff = now - self.max_age
         held = await outbox.held(self.store, self.served)
         if any(h.oldest_at <= cutoff for h in held):
             why = NOT_SERVED.replace("{age_s}", f"{self.max_age.total_seconds():g}")
@@ -169,17 +185,13 @@ class Sender:
         # The last try falls at the give-up time, not up to a whole backoff after it.
         next_at = min(now + timedelta(seconds=backoff_s(attempts, self.retry_s)), give_up_at)
         logger.info("reply %s will be retried at %s: %s", row.reply.id, next_at, reason)
+        self._retry_at = min(next_at, self._retry_at or next_at)
         await outbox.record(self.store, [outbox.retry(row.reply.id, attempts, next_at, reason)])
         return False
 
-    async def _arm_timer(self, round_started_at: datetime) -> None:
-        """Wake again when the earliest retry falls due, or the oldest held reply is to be given up.
-        A retry due by the time the round started was the round's to send (or waits behind a later
-        one), so only later ones count: a reply blocked in its chat never spins the loop."""
-        next_at = await outbox.next_attempt_at(self.store, self.served, round_started_at)
-        times = [at for at in (next_at, self._held_until) if at is not None]
-        if times:
-            self._arm(max((min(times) - self.clock()).total_seconds(), 0.0))
+    def _arm_at(self, at: datetime | None) -> None:
+        if at is not None:
+            self._arm(max((at - self.clock()).total_seconds(), 0.0))
 
     def _arm(self, delay_s: float) -> None:
         if self._timer is not None:

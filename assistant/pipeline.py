@@ -13,6 +13,8 @@ from itertools import takewhile
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from sqlmodel import Session
+
 from assistant.agent.tools import ToolContext, Trust
 from assistant.agent.turn import Agent, TurnInput, TurnResult
 from assistant.backoff import backoff_s
@@ -84,6 +86,8 @@ class TurnEnd:
 
 
 Listener = Callable[[TurnEnd], Awaitable[None]]
+# Runs inside the transaction that records a closed turn (the turn has its id by then).
+Recorder = Callable[[Session, TurnEnd], None]
 
 
 @dataclass(frozen=True)
@@ -116,6 +120,7 @@ class Pipeline:
         handled: Handled,
         on_reply: Callable[[], None],
         listeners: Sequence[Listener] = (),
+        recorders: Sequence[Recorder] = (),
         memory: Memory | None = None,
         screen: Screen | None = None,
         media: MediaService | None = None,
@@ -131,6 +136,7 @@ class Pipeline:
         self.handled = handled
         self.on_reply = on_reply
         self.listeners = listeners
+        self.recorders = recorders
         self.memory = memory
         self.screen = screen
         self.media = media
@@ -253,12 +259,18 @@ class Pipeline:
         turn.finished_at = self.clock()
         turn.duration_ms = int((turn.finished_at - turn.started_at).total_seconds() * 1000)
         ids = [m.id for m in group if m.id is not None]
-        await inbox.finish_turn(self.store, turn, ids, replies, status, carried)
+        end = TurnEnd(turn, group, status, result)
+
+        def record(session: Session) -> None:
+            for recorder in self.recorders:
+                recorder(session, end)
+
+        await inbox.finish_turn(self.store, turn, ids, replies, status, carried, record)
         self.metrics.turns.inc()
         self.metrics.handled.inc(len(ids))
         self.metrics.turn_seconds.observe(turn.duration_ms / 1000)
         self.on_reply()
-        await self._tell(TurnEnd(turn, group, status, result))
+        await self._tell(end)
         self.handled.fire(ids)
 
 

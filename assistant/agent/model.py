@@ -15,6 +15,9 @@ from assistant.errors import HearthError, ModelMissing, ModelUnavailable, Server
 from assistant.settings import Settings
 from assistant.types import ToolCall
 
+# How long the rest of a body may take after its final chunk (normally it ends with it).
+END_OF_BODY_S = 1.0
+
 
 @dataclass(frozen=True)
 class ModelReply:
@@ -195,20 +198,28 @@ class OllamaModel:
         )
         content: list[str] = []
         calls: list[ToolCall] = []
+        reply: ModelReply | None = None
         loop = asyncio.get_running_loop()
-        async with asyncio.timeout(self.options.first_token_timeout_s) as deadline:
-            async for chunk in stream:
-                deadline.reschedule(loop.time() + self.options.stall_timeout_s)
-                content.append(chunk.message.content or "")
-                calls.extend(_tool_calls(chunk.message))
-                if chunk.done:
-                    return ModelReply(
-                        "".join(content),
-                        calls,
-                        chunk.prompt_eval_count or 0,
-                        chunk.eval_count or 0,
-                    )
-        raise ServerFailing("the stream ended before its final chunk")
+        try:
+            async with asyncio.timeout(self.options.first_token_timeout_s) as deadline:
+                # Read on to the end of the body after the final chunk: a response read whole leaves
+                # its connection open for the next call, one cut short closes it.
+                async for chunk in stream:
+                    if reply is not None:
+                        continue
+                    deadline.reschedule(loop.time() + self.options.stall_timeout_s)
+                    content.append(chunk.message.content or "")
+                    calls.extend(_tool_calls(chunk.message))
+                    if chunk.done:
+                        tokens = (chunk.prompt_eval_count or 0, chunk.eval_count or 0)
+                        reply = ModelReply("".join(content), calls, *tokens)
+                        deadline.reschedule(loop.time() + END_OF_BODY_S)
+        except TimeoutError:
+            if reply is None:
+                raise
+        if reply is None:
+            raise ServerFailing("the stream ended before its final chunk")
+        return reply
 
     async def pull(self) -> AsyncIterator[ollama.ProgressResponse]:
         """Progress of pulling the configured model, as Ollama reports it. ModelUnavailable when

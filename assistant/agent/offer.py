@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -62,6 +63,23 @@ def kind_of(tool: Tool) -> str:
 def spec_chars(spec: Mapping[str, Any]) -> int:
     """What one spec costs in a request: its JSON, as the client sends it."""
     return len(json.dumps(spec))
+
+
+# A tool's cost, kept while the tool lives: each request weighs every tool, several times a turn.
+_costs: weakref.WeakKeyDictionary[Tool, tuple[str, int]] = weakref.WeakKeyDictionary()
+
+
+def tool_chars(tool: Tool) -> int:
+    """`spec_chars` of the tool's spec."""
+    try:
+        known = _costs.get(tool)
+    except TypeError:  # a tool that cannot be weakly referenced or hashed is weighed every time
+        return spec_chars(ToolRegistry([tool]).specs()[0])
+    if known is not None and known[0] is tool.description:
+        return known[1]
+    cost = spec_chars(ToolRegistry([tool]).specs()[0])
+    _costs[tool] = (tool.description, cost)
+    return cost
 
 
 def words(texts: Iterable[str]) -> set[str]:
@@ -187,7 +205,7 @@ class _Chooser:
     def one(self, tool: Tool) -> bool:
         if tool in self.chosen:
             return True
-        cost = spec_chars(ToolRegistry([tool]).specs()[0])
+        cost = tool_chars(tool)
         if cost > self.room:
             return False
         self.chosen.append(tool)
@@ -199,7 +217,7 @@ class _Chooser:
         if kind is None:
             return True
         rest = [tool for tool in kind.tools if tool not in self.chosen]
-        if sum(spec_chars(ToolRegistry([tool]).specs()[0]) for tool in rest) > self.room:
+        if sum(tool_chars(tool) for tool in rest) > self.room:
             return False
         return all(self.one(tool) for tool in rest)
 

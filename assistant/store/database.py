@@ -67,17 +67,19 @@ class Store:
     """Access to the database.
 
     A transaction is a function of a Session: one hop off the event loop per transaction instead
-    of one per statement, which is what an async driver costs. Writes run on a single thread, so
-    they are serialised (SQLite wants one writer anyway) and a read-then-insert step inside one is
-    free of races; reads run on their own small pool, or inline for SQLite.
+    of one per statement, which is what an async driver costs. Writes are serialised (SQLite wants
+    one writer anyway), so a read-then-insert step inside one is free of races. For SQLite they run
+    inline and fall back to a single writer thread; other databases use that thread for writes and
+    a small pool for reads.
     """
 
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
         # A read of a local SQLite file in WAL mode never waits for a lock and takes well under a
         # millisecond: it runs inline, since a thread would cost more (the worker waits for the GIL
-        # behind a busy event loop). A write can wait for the file lock held by another process,
-        # so writes always run on the writer thread, where a wait never stalls the event loop.
+        # behind a busy event loop; a hop costs more than the transaction itself). A write runs
+        # inline too, unless the file lock is held by another process: then it is rolled back at
+        # once and run again on the writer thread, where waiting out the lock never stalls the loop.
         self.inline_reads = engine.dialect.name == "sqlite"
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="hearth-db-write")
         self._readers = ThreadPoolExecutor(2, thread_name_prefix="hearth-db-read")
@@ -105,6 +107,21 @@ class Store:
         with Session(self.engine, expire_on_commit=False) as session, session.begin():
             return work(session)
 
+    def _write_unless_locked(self, work: Work[T]) -> T:
+        """`_write` without waiting for SQLite's lock: OperationalError (`locked`) if another
+        process holds it, the transaction rolled back whole."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            sqlite = session.connection().connection.driver_connection
+            assert sqlite is not None
+            waits = sqlite.execute("PRAGMA busy_timeout").fetchone()[0]
+            sqlite.execute("PRAGMA busy_timeout=0")
+            try:
+                result = work(session)
+                session.commit()
+                return result
+            finally:
+                sqlite.execute(f"PRAGMA busy_timeout={int(waits)}")
+
     async def read(self, work: Work[T]) -> T:
         """Run `work(session)` for reading and return what it returns."""
         if self.inline_reads:
@@ -113,8 +130,16 @@ class Store:
         return await loop.run_in_executor(self._readers, self._read, work)
 
     async def write(self, work: Work[T]) -> T:
-        """Run `work(session)` in one transaction, committed when it returns without raising."""
+        """Run `work(session)` in one transaction, committed when it returns without raising. On
+        SQLite `work` may run twice (the first try rolled back whole, as the lock was taken): it
+        must change nothing outside its session."""
         async with self._write_lock:
+            if self.inline_reads:
+                try:
+                    return self._write_unless_locked(work)
+                except sa.exc.OperationalError as exc:
+                    if not locked(exc):
+                        raise
             loop = asyncio.get_running_loop()
             return await loop.run_in_executor(self._writer, self._write, work)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -201,10 +201,18 @@ async def finish_turn(
     replies: Sequence[str],
     status: str = "handled",
     carried: Carried = Carried(),
+    also: Callable[[Session], None] | None = None,
 ) -> list[int]:
     """Record the turn, put its replies in the outbox (the last one with what it carries) and close
-    its messages, in one transaction."""
-    return await store.write(lambda s: _finish(s, turn, message_ids, replies, status, carried))
+    its messages, in one transaction; `also` writes more in it, once the turn has its id."""
+
+    def finish(session: Session) -> list[int]:
+        ids = _finish(session, turn, message_ids, replies, status, carried)
+        if also is not None:
+            also(session)
+        return ids
+
+    return await store.write(finish)
 
 
 def _defer(

@@ -83,9 +83,7 @@ async def due(
     return await store.read(lambda s: _due(s, now, limit, served, None))
 
 
-async def next_attempt_at(store: Store, served: Collection[str], after: datetime) -> datetime | None:
-    """When the earliest pending reply of a served channel that waits to be retried after `after`
-    becomes due."""
+def _next_attempt_at(session: Session, served: Collection[str], after: datetime) -> datetime | None:
     query = (
         select(func.min(Reply.next_attempt_at))
         .join(Chat, col(Chat.id) == Reply.chat_id)
@@ -95,7 +93,46 @@ async def next_attempt_at(store: Store, served: Collection[str], after: datetime
             col(Reply.next_attempt_at) > after,
         )
     )
-    return await store.read(lambda s: s.exec(query).one())
+    return session.exec(query).one()
+
+
+async def next_attempt_at(store: Store, served: Collection[str], after: datetime) -> datetime | None:
+    """When the earliest pending reply of a served channel that waits to be retried after `after`
+    becomes due."""
+    return await store.read(lambda s: _next_attempt_at(s, served, after))
+
+
+@dataclass(frozen=True)
+class Round:
+    """A page of due replies (see `due`), and when the earliest retry after the round's start falls
+    due (see `next_attempt_at`): what one round of the sender reads, in one transaction."""
+
+    due: list[Due]
+    next_attempt_at: datetime | None
+
+
+async def due_round(
+    store: Store,
+    now: datetime,
+    served: Collection[str],
+    started_at: datetime,
+    limit: int = 200,
+    replica: Replica | None = None,
+) -> Round:
+    """`due` and `next_attempt_at(started_at)` in one transaction."""
+    if replica is not None:
+
+        def claim(session: Session) -> Round:
+            found = _claim_due(session, now, limit, served, replica)
+            return Round(found, _next_attempt_at(session, served, started_at))
+
+        return await store.write(claim)
+
+    def read(session: Session) -> Round:
+        found = _due(session, now, limit, served, None)
+        return Round(found, _next_attempt_at(session, served, started_at))
+
+    return await store.read(read)
 
 
 @dataclass(frozen=True)

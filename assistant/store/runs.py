@@ -65,10 +65,10 @@ def _belongs(turn: Turn) -> Any:
     return or_(col(Run.turn_id) == turn.id, by_key & col(Run.turn_id).is_(None))
 
 
-async def close_turn(store: Store, turn: Turn, tool_calls: list[dict[str, Any]]) -> None:
-    """Once the turn row exists: record the lead's run and attach the turn's members to it."""
-    if turn.id is None:
-        return
+def close_turn(session: Session, turn: Turn, tool_calls: list[dict[str, Any]]) -> None:
+    """Inside the transaction that writes the turn: record the lead's run and attach the turn's
+    members to it."""
+    assert turn.id is not None
     lead = Run(
         turn_id=turn.id,
         chat_id=turn.chat_id,
@@ -85,17 +85,13 @@ async def close_turn(store: Store, turn: Turn, tool_calls: list[dict[str, Any]])
         eval_tokens=turn.eval_tokens,
         tool_calls=tool_calls,
     )
-
-    def close(session: Session) -> None:
-        members = list(session.exec(select(Run).where(_belongs(turn))))
-        session.add(lead)
-        session.flush()
-        for run in members:
-            run.turn_id = turn.id
-            if run.parent_id is None:
-                run.parent_id = lead.id
-
-    await store.write(close)
+    members = list(session.exec(select(Run).where(_belongs(turn))))
+    session.add(lead)
+    session.flush()
+    for run in members:
+        run.turn_id = turn.id
+        if run.parent_id is None:
+            run.parent_id = lead.id
 
 
 def _for_turn(session: Session, turn_id: int) -> TurnRuns | None:

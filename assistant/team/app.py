@@ -7,13 +7,14 @@ import logging
 from collections.abc import AsyncIterator
 
 from aiohttp import web
+from sqlmodel import Session
 
 from assistant.agent.model import Model, OllamaModel
 from assistant.agent.tools import ToolRegistry
 from assistant.keys import CLOCK, GUARD, MODEL, SENDER, SETTINGS, STORE, TOOLS
 from assistant.pipeline import TurnEnd
 from assistant.settings import Settings
-from assistant.store import Store, runs
+from assistant.store import runs
 from assistant.store.tables import Reply
 from assistant.team import tools as delegate
 from assistant.team.roles import load_roles
@@ -108,10 +109,10 @@ def status_lines(app: web.Application) -> list[str]:
     return [f"Teams at work: {len(teams)} ({running} of {helpers} helpers running)"]
 
 
-async def after_turn(store: Store, end: TurnEnd) -> None:
-    """Record the lead's run and attach its members to the turn, once the turn row is written."""
+def record_lead(session: Session, end: TurnEnd) -> None:
+    """In the transaction that writes an agent turn: the lead's run, with its members attached."""
     if end.turn.kind != "agent":
         return
     result = end.result
     calls = [{"name": c.name, "arguments": dict(c.arguments)} for c in result.tool_calls] if result else []
-    await runs.close_turn(store, end.turn, calls)
+    runs.close_turn(session, end.turn, calls)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from assistant.errors import HearthError
 from assistant.store import Store, leases
@@ -37,17 +37,30 @@ def chat_for(session: Session, channel: str, address: str, now: datetime) -> Cha
     return chat
 
 
+_CHAT_ID = sa.select(col(Chat.id)).where(
+    col(Chat.channel) == sa.bindparam("channel"), col(Chat.address) == sa.bindparam("address")
+)
+_STORED = sa.select(col(Message.id)).where(
+    col(Message.channel) == sa.bindparam("channel"), col(Message.provider_id) == sa.bindparam("provider_id")
+)
+_SEEN = sa.update(Chat).where(col(Chat.id) == sa.bindparam("chat_id"))
+
+
 def _accept_one(session: Session, inbound: Inbound, now: datetime) -> Accepted:
-    chat = chat_for(session, inbound.channel, str(inbound.sender), now)
-    assert chat.id is not None
-    query = select(Message.id).where(
-        Message.channel == inbound.channel, Message.provider_id == inbound.provider_id
-    )
-    existing = session.exec(query).first()
+    # Core statements built once, on the session's connection: every message comes this way, and
+    # the ORM's unit of work cost more than the statements themselves.
+    connection = session.connection()
+    address = str(inbound.sender)
+    chat_id = connection.execute(_CHAT_ID, {"channel": inbound.channel, "address": address}).scalar()
+    if chat_id is None:
+        chat_id = chat_for(session, inbound.channel, address, now).id
+        assert chat_id is not None
+    key = {"channel": inbound.channel, "provider_id": inbound.provider_id}
+    existing = connection.execute(_STORED, key).scalar()
     if existing is not None:
-        return Accepted(existing, chat.id, new=False)
+        return Accepted(existing, chat_id, new=False)
     message = Message(
-        chat_id=chat.id,
+        chat_id=chat_id,
         channel=inbound.channel,
         provider_id=inbound.provider_id,
         kind=inbound.kind,
@@ -55,12 +68,10 @@ def _accept_one(session: Session, inbound: Inbound, now: datetime) -> Accepted:
         meta=dict(inbound.meta),
         created_at=now,
     )
-    session.add(message)
+    message_id = insert(session, message)
     if inbound.kind != "job":
-        chat.last_inbound_at = inbound.received_at
-    session.flush()
-    assert message.id is not None
-    return Accepted(message.id, chat.id, new=True)
+        connection.execute(_SEEN, {"chat_id": chat_id, "last_inbound_at": inbound.received_at})
+    return Accepted(message_id, chat_id, new=True)
 
 
 async def accept(store: Store, inbounds: Sequence[Inbound], now: datetime) -> list[Accepted]:
@@ -142,17 +153,18 @@ class Superseded(HearthError):
     it worked, and another took the chat over): this turn's outcome is dropped, not written twice."""
 
 
+_CLOSE = sa.update(Message).where(
+    col(Message.id).in_(sa.bindparam("ids", expanding=True)), col(Message.status) == "accepted"
+)
+
+
 def _close_messages(
     session: Session, message_ids: Sequence[int], status: str, turn_id: int, at: datetime
 ) -> None:
     # One UPDATE rather than loading each message to change it; only messages still accepted, so of
     # two turns answering the same message only the first to commit writes its replies.
-    query = (
-        sa.update(Message)
-        .where(col(Message.id).in_(message_ids), col(Message.status) == "accepted")
-        .values(status=status, turn_id=turn_id, handled_at=at, next_attempt_at=None)
-    )
-    result = session.exec(query, execution_options={"synchronize_session": False})
+    values = {"ids": list(message_ids), "status": status, "turn_id": turn_id, "handled_at": at}
+    result = session.connection().execute(_CLOSE, {**values, "next_attempt_at": None})
     if result.rowcount != len(set(message_ids)):
         raise Superseded(f"messages {sorted(message_ids)} were already handled")
     if message_ids and leases.shared(session):
@@ -168,6 +180,24 @@ class Carried:
     meta: Mapping[str, str] = field(default_factory=dict)
 
 
+_INSERTS: dict[str, sa.Insert] = {}
+
+
+def insert(session: Session, row: SQLModel) -> int:
+    """Insert `row` with one Core statement on the session's connection (no unit of work), set its
+    id and return it. The row stays outside the session."""
+    table = row.__table__  # type: ignore[attr-defined]
+    values = {c.name: getattr(row, c.name) for c in table.columns if c.name != "id"}
+    # The statement is built once per table; the values go as parameters.
+    statement = _INSERTS.get(table.name)
+    if statement is None:
+        statement = _INSERTS[table.name] = sa.insert(table)
+    inserted = session.connection().execute(statement, values).inserted_primary_key
+    assert inserted is not None
+    row.id = int(inserted[0])
+    return int(inserted[0])
+
+
 def _finish(
     session: Session,
     turn: Turn,
@@ -176,22 +206,18 @@ def _finish(
     status: str,
     carried: Carried,
 ) -> list[int]:
-    session.add(turn)
-    session.flush()
-    assert turn.id is not None
+    turn_id = insert(session, turn)
     # Written at the turn's end by the app's clock, which is what a reply's age is measured by.
     at = turn.finished_at or turn.started_at
-    rows = [Reply(chat_id=turn.chat_id, turn_id=turn.id, text=text, created_at=at) for text in replies]
+    rows = [Reply(chat_id=turn.chat_id, turn_id=turn_id, text=text, created_at=at) for text in replies]
     if rows:
         rows[-1].meta = dict(carried.meta)
-    session.add_all(rows)
-    _close_messages(session, message_ids, status, turn.id, turn.finished_at or turn.started_at)
-    session.flush()
-    if rows:
-        for file in carried.files:
-            file.reply_id = rows[-1].id
-            session.add(file)
-    return [row.id for row in rows if row.id is not None]
+    ids = [insert(session, row) for row in rows]
+    _close_messages(session, message_ids, status, turn_id, at)
+    for file in carried.files if ids else ():
+        file.reply_id = ids[-1]
+        session.add(file)
+    return ids
 
 
 async def finish_turn(

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, or_, select
 
-from assistant.store import Store
+from assistant.store import Store, inbox
 from assistant.store.tables import Message, Run, Turn
 
 LEAD = "lead"
@@ -85,13 +85,14 @@ def close_turn(session: Session, turn: Turn, tool_calls: list[dict[str, Any]]) -
         eval_tokens=turn.eval_tokens,
         tool_calls=tool_calls,
     )
-    members = list(session.exec(select(Run).where(_belongs(turn))))
-    session.add(lead)
-    session.flush()
-    for run in members:
-        run.turn_id = turn.id
-        if run.parent_id is None:
-            run.parent_id = lead.id
+    connection = session.connection()
+    members = [run_id for (run_id,) in connection.execute(sa.select(col(Run.id)).where(_belongs(turn)))]
+    lead_id = inbox.insert(session, lead)
+    if members:
+        joined = col(Run.id).in_(members)
+        connection.execute(sa.update(Run).where(joined).values(turn_id=turn.id))
+        orphans = joined & col(Run.parent_id).is_(None)
+        connection.execute(sa.update(Run).where(orphans).values(parent_id=lead_id))
 
 
 def _for_turn(session: Session, turn_id: int) -> TurnRuns | None:

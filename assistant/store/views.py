@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlmodel import Session, and_, col, func, or_, select
@@ -71,31 +72,39 @@ class After:
     reply_id: int = 0
 
 
+def _key(entry: Entry) -> tuple[datetime, bool, int]:
+    """The transcript's order: by time; at one instant a message before a reply, then by id."""
+    return entry.created_at, entry.role == "assistant", entry.id
+
+
 # Messages the model never sees: not yet answered, or refused by access control or the rate limit.
 NOT_HISTORY = frozenset({"accepted", "refused", "limited"})
 
 
 def _entries(session: Session, chat_id: int, after: After, limit: int | None) -> list[Entry]:
-    # Plain column rows, not ORM objects: a turn reads up to hundreds of these, and building a
-    # tracked instance per row cost more than the queries themselves.
+    # Plain column rows on the session's connection, not ORM objects: a turn reads up to hundreds
+    # of these, and building a tracked instance per row cost more than the queries themselves.
     messages = sa.select(
         col(Message.id), col(Message.text), col(Message.status), col(Message.created_at)
     ).where(col(Message.chat_id) == chat_id, col(Message.kind) != "job", col(Message.id) > after.message_id)
-    replies = sa.select(
-        col(Reply.id), col(Reply.text), col(Reply.status), col(Reply.created_at), col(Reply.meta)
-    ).where(col(Reply.chat_id) == chat_id, col(Reply.id) > after.reply_id)
+    kind = sa.type_coerce(Reply.meta, sa.JSON)["kind"].as_string()
+    replies = sa.select(col(Reply.id), col(Reply.text), col(Reply.status), col(Reply.created_at), kind).where(
+        col(Reply.chat_id) == chat_id, col(Reply.id) > after.reply_id
+    )
     since = after.at
     if since is not None:
         messages = messages.where(col(Message.created_at) > since)
         replies = replies.where(col(Reply.created_at) > since)
     messages = messages.order_by(col(Message.id).desc()).limit(limit)
     replies = replies.order_by(col(Reply.id).desc()).limit(limit)
-    found = [Entry(i, "user", text, status, at) for i, text, status, at in session.execute(messages)]
+    connection = session.connection()
+    said: Sequence[Any] = connection.execute(messages).all()
+    answered: Sequence[Any] = connection.execute(replies).all()
+    found = [Entry(i, "user", text, status, at) for i, text, status, at in said]
     found += [
-        Entry(i, "assistant", text, status, at, meta.get("kind") == "notice")
-        for i, text, status, at, meta in session.execute(replies)
+        Entry(i, "assistant", text, status, at, kind == "notice") for i, text, status, at, kind in answered
     ]
-    found.sort(key=lambda e: (e.created_at, e.role == "assistant", e.id))
+    found.sort(key=_key)
     return found
 
 
@@ -131,11 +140,6 @@ class Page:
 
     entries: list[Entry]
     more: bool
-
-
-def _key(entry: Entry) -> tuple[datetime, bool, int]:
-    """The transcript's order: by time; at one instant a message before a reply, then by id."""
-    return entry.created_at, entry.role == "assistant", entry.id
 
 
 def _marked(session: Session, chat_id: int, mark: Mark) -> Entry | None:

@@ -192,7 +192,7 @@ class Pipeline:
         if self.memory is not None:
             specs = self.agent.offered(context, new)
             history, remembered = await self.memory.prepare(chat, new, context, specs)
-            return TurnInput(history, new, context, remembered, images, untrusted)
+            return TurnInput(history, new, context, remembered, images, untrusted, specs)
         after = views.After(chat.history_from_at)
         history = await views.history(self.store, chat.id, after, HISTORY_LIMIT)
         return TurnInput(history, new, context, images=images, untrusted=untrusted)

@@ -56,6 +56,8 @@ class TurnInput:
     images: Sequence[Sequence[str]] = ()  # base64 images for each new message, for a model that sees
     # The new messages themselves hold untrusted content (a document's text, say).
     untrusted: bool = False
+    # The tool specs of the first request when the caller has asked for them already (`offered`).
+    specs: list[dict[str, Any]] | None = None
 
 
 class Guard(Protocol):
@@ -122,8 +124,7 @@ class Agent:
             return allowed.specs()
         return self.offer.specs(allowed, context.chat_id, texts)
 
-    def _prompt(self, data: TurnInput, now: datetime) -> list[dict[str, Any]]:
-        specs = self.offered(data.context, data.new)
+    def _prompt(self, data: TurnInput, now: datetime, specs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         local_now = now.astimezone(data.context.timezone)
         return prompt.build(
             prompt.PromptInput(
@@ -148,11 +149,13 @@ class Agent:
 
     async def answer(self, data: TurnInput) -> TurnResult:
         """Run the loop; model failures propagate (ModelUnavailable, ModelMissing), tool failures do not."""
-        messages = self._prompt(data, data.context.now)
+        first = data.specs if data.specs is not None else self.offered(data.context, data.new)
+        messages = self._prompt(data, data.context.now, first)
         result = TurnResult(untrusted=data.untrusted)
         for step in range(1, self.max_steps + 1):
-            # Asked again each step: a more_tools call brings its kind into the very next request.
-            specs = self.offered(data.context) or None
+            # Asked again after the first step: a more_tools call brings its kind into the very next
+            # request.
+            specs = (first if step == 1 else self.offered(data.context)) or None
             last = step == self.max_steps
             if last and specs:
                 messages.append({"role": "system", "content": LAST_STEP})

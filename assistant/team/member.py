@@ -84,8 +84,7 @@ class MemberAgent(Agent):
         super().__init__(model, tools, num_ctx=num_ctx, max_steps=max_steps, use_tools=use_tools, guard=guard)
         self.instructions = instructions
 
-    def _prompt(self, data: TurnInput, now: datetime) -> list[dict[str, Any]]:
+    def _prompt(self, data: TurnInput, now: datetime, specs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         local_now = now.astimezone(data.context.timezone)
-        specs = self.offered(data.context, data.new)
         inputs = prompt.PromptInput(specs, [], data.new, local_now, self.num_ctx, persona=self.instructions)
         return prompt.build(inputs)

@@ -84,6 +84,8 @@ async def due(
 
 
 def _next_attempt_at(session: Session, served: Collection[str], after: datetime) -> datetime | None:
+    """When the earliest pending reply of a served channel that waits to be retried after `after`
+    becomes due."""
     query = (
         select(func.min(Reply.next_attempt_at))
         .join(Chat, col(Chat.id) == Reply.chat_id)
@@ -96,16 +98,10 @@ def _next_attempt_at(session: Session, served: Collection[str], after: datetime)
     return session.exec(query).one()
 
 
-async def next_attempt_at(store: Store, served: Collection[str], after: datetime) -> datetime | None:
-    """When the earliest pending reply of a served channel that waits to be retried after `after`
-    becomes due."""
-    return await store.read(lambda s: _next_attempt_at(s, served, after))
-
-
 @dataclass(frozen=True)
 class Round:
     """A page of due replies (see `due`), and when the earliest retry after the round's start falls
-    due (see `next_attempt_at`): what one round of the sender reads, in one transaction."""
+    due: what one round of the sender reads, in one transaction."""
 
     due: list[Due]
     next_attempt_at: datetime | None
@@ -119,7 +115,7 @@ async def due_round(
     limit: int = 200,
     replica: Replica | None = None,
 ) -> Round:
-    """`due` and `next_attempt_at(started_at)` in one transaction."""
+    """`due`, and the earliest retry due after `started_at`, in one transaction."""
     if replica is not None:
 
         def claim(session: Session) -> Round:

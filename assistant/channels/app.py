@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from assistant.channels import Channel, Starting, api, space, webhook
-from assistant.channels.twilio import channel as twilio
-from assistant.channels.twilio.channel import TwilioChannel, TwilioConfig
+from assistant.channels.twilio.config import TwilioConfig
 from assistant.channels.whatsapp import channel as whatsapp
 from assistant.channels.whatsapp.channel import WhatsAppChannel, WhatsAppConfig
 from assistant.errors import SettingsError
 from assistant.keys import CHANNELS, SETTINGS
 from assistant.settings import Secret, Settings, env_name
+
+if TYPE_CHECKING:
+    # Loaded only when Twilio is configured: the Twilio SDK costs some 5 MB of memory.
+    from assistant.channels.twilio.channel import TwilioChannel
 
 WHATSAPP_REQUIRED = (
     "whatsapp_verify_token",
@@ -77,7 +81,11 @@ class Providers:
     def from_settings(cls, settings: Settings) -> Providers:
         """Raises SettingsError naming the missing variable for a half-configured channel."""
         wa, tw = whatsapp_config(settings), twilio_config(settings)
-        return cls(WhatsAppChannel(wa) if wa else None, TwilioChannel(tw) if tw else None)
+        if tw is None:
+            return cls(WhatsAppChannel(wa) if wa else None)
+        from assistant.channels.twilio.channel import TwilioChannel
+
+        return cls(WhatsAppChannel(wa) if wa else None, TwilioChannel(tw))
 
     @property
     def channels(self) -> list[Channel]:
@@ -90,6 +98,8 @@ class Providers:
         if self.whatsapp is not None:
             whatsapp.setup(app, self.whatsapp)
         if self.twilio is not None:
+            from assistant.channels.twilio import channel as twilio
+
             twilio.setup(app, self.twilio)
 
     @property

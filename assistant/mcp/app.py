@@ -7,22 +7,23 @@ import logging
 import os
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from assistant.agent.tools import ToolRegistry
 from assistant.keys import CLOCK, OFFER, SETTINGS, TOOLS
-from assistant.mcp.approvals import FILE_NAME, Approvals
-from assistant.mcp.catalog import ToolSpec
 from assistant.mcp.config import ServerBook, load_servers
-from assistant.mcp.egress import egress_config
-from assistant.mcp.service import McpService
-from assistant.mcp.tools import mcp_tools
 from assistant.settings import read_env_file
+
+if TYPE_CHECKING:
+    # Loaded only when mcp.toml names a server: the MCP SDK costs some 5 MB of memory.
+    from assistant.mcp.catalog import ToolSpec
+    from assistant.mcp.service import McpService
 
 logger = logging.getLogger(__name__)
 
-MCP = web.AppKey("mcp", McpService)
+MCP: web.AppKey[McpService] = web.AppKey("mcp")
 
 
 def server_book(data_dir: Path) -> ServerBook:
@@ -36,6 +37,7 @@ def server_book(data_dir: Path) -> ServerBook:
 
 def syncing(registry: ToolRegistry, service: McpService) -> Callable[[str, list[ToolSpec]], None]:
     """A publish callback that replaces a server's tools in the registry."""
+    from assistant.mcp.tools import mcp_tools
 
     def publish(server: str, specs: list[ToolSpec]) -> None:
         prefix = f"{server}__"
@@ -48,9 +50,16 @@ def syncing(registry: ToolRegistry, service: McpService) -> Callable[[str, list[
 
 
 async def mcp_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Start listing every configured server; without mcp.toml nothing is started."""
+    """Start listing every configured server; without a server in mcp.toml nothing is loaded."""
     settings = app[SETTINGS]
     book = server_book(settings.data_dir)
+    if not book.servers:
+        yield
+        return
+    from assistant.mcp.approvals import FILE_NAME, Approvals
+    from assistant.mcp.egress import egress_config
+    from assistant.mcp.service import McpService
+
     service = McpService(
         book,
         Approvals(settings.data_dir / FILE_NAME),
@@ -65,8 +74,7 @@ async def mcp_ctx(app: web.Application) -> AsyncIterator[None]:
     for name, server in book.servers.items():
         app[OFFER].describe(name, server.description, name.split("-"))
     app[OFFER].before.append(service.recheck)
-    if book.servers:
-        service.start()
+    service.start()
     yield
     await service.close()
 

@@ -22,12 +22,14 @@ def serve(settings: Settings, _args: argparse.Namespace) -> int:
 
     from assistant.app import create_app
     from assistant.ops.lock import hold, shared
+    from assistant.store.database import migrate_apart
 
     # What start-up made lives as long as the process: frozen, the collector does not walk it again
     # and again while the interpreter exits (measured: exit after the drain 4 s -> 0.3 s, busy host).
     gc.freeze()
     # On PostgreSQL several replicas may share the data directory: the database coordinates them.
     with shared() if settings.replicated else hold(settings.data_dir):
+        migrate_apart(settings.database_url)
         web.run_app(
             create_app(settings),
             host=settings.host,

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -13,7 +16,8 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from assistant.store.migrate import migrate
+from assistant.errors import HearthError
+from assistant.store.migrate import current_revision, head_revision, migrate
 
 logger = logging.getLogger(__name__)
 
@@ -158,3 +162,31 @@ class Store:
                     logger.warning("the database is locked by another program; waiting to write")
                     warned = True
                 await asyncio.sleep(LOCKED_RETRY_S)
+
+
+URL_VARIABLE = "HEARTH_MIGRATE_URL"
+
+
+def migrate_apart(url: str) -> None:
+    """`migrate` in a child process when the schema is behind: the server then never loads Alembic,
+    which would stay in its memory for good (about 10 MB) for work done once at start."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            if current_revision(conn) == head_revision():
+                return
+    finally:
+        engine.dispose()
+    child = [sys.executable, "-c", "from assistant.store.database import main; main()"]
+    done = subprocess.run(child, env={**os.environ, URL_VARIABLE: url}, check=False)
+    if done.returncode != 0:
+        raise HearthError(f"migrating the database failed (exit {done.returncode}); see the error above")
+
+
+def main() -> None:
+    """The child of `migrate_apart`: the database's URL comes in HEARTH_MIGRATE_URL, not argv."""
+    engine = create_engine(os.environ[URL_VARIABLE])
+    try:
+        migrate(engine)
+    finally:
+        engine.dispose()

@@ -22,7 +22,7 @@ from assistant.ui.pages import (
     runs,
     skills,
 )
-from assistant.ui.render import ENVIRONMENT, STATIC, environment
+from assistant.ui.render import ENVIRONMENT, STATIC, Templates
 
 PAGES = (overview, chats, jobs, people, approvals, runs, outbox, skills, configuration, login)
 OPEN_TO_NETWORK = (
@@ -54,7 +54,7 @@ def setup(app: web.Application) -> None:
     app[login.GUARD], app[login.LOCKOUT] = guard, Lockout(app[CLOCK])
     if password is not None:
         app[login.PASSWORD] = stored_hash(password.value)
-    app[ENVIRONMENT] = environment()
+    app[ENVIRONMENT] = Templates()
     app[overview.DOCTOR] = overview.Doctor(settings)
     app.middlewares.append(middleware(guard))
     for page in PAGES:

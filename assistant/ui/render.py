@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-import jinja2
 from aiohttp import web
 
 from assistant.keys import CLOCK, SETTINGS
 from assistant.ui.guard import SESSION
+
+if TYPE_CHECKING:
+    import jinja2
 
 TEMPLATES = Path(__file__).with_name("templates")
 STATIC = Path(__file__).with_name("static")
@@ -26,7 +28,22 @@ NAV = (
     ("skills", "/ui/skills", "Skills and MCP"),
     ("settings", "/ui/settings", "Settings"),
 )
-ENVIRONMENT = web.AppKey("dashboard_templates", jinja2.Environment)
+
+
+class Templates:
+    """The dashboard's templates, loaded with the first page: a server whose dashboard is never
+    opened does not keep Jinja2 in its memory."""
+
+    def __init__(self) -> None:
+        self._environment: jinja2.Environment | None = None
+
+    def get(self, name: str) -> jinja2.Template:
+        if self._environment is None:
+            self._environment = environment()
+        return self._environment.get_template(name)
+
+
+ENVIRONMENT = web.AppKey("dashboard_templates", Templates)
 
 
 def when(at: datetime | None, zone: ZoneInfo) -> str:
@@ -41,6 +58,8 @@ def seconds(duration_ms: int | None) -> str:
 def environment() -> jinja2.Environment:
     """Templates from the package; autoescape is on for every template whatever its name, and an
     undefined name is an error rather than an empty string."""
+    import jinja2
+
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=True,
@@ -68,7 +87,7 @@ def render(request: web.Request, name: str, status: int = 200, **values: Any) ->
         "when": lambda at: when(at, zone),
         **values,
     }
-    text = app[ENVIRONMENT].get_template(name).render(context)
+    text = app[ENVIRONMENT].get(name).render(context)
     return web.Response(text=text, status=status, content_type="text/html", charset="utf-8")
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import cast
 
@@ -14,6 +13,7 @@ from assistant.channels import webhook
 from assistant.channels.base import PayloadError, SendError
 from assistant.channels.outgoing import Outgoing
 from assistant.channels.parts import OutFile
+from assistant.channels.twilio.config import TwilioConfig
 from assistant.channels.twilio.parse import CHANNEL, parse_message, parse_status, public_url, verify_signature
 from assistant.channels.twilio.send import TwilioSender
 from assistant.keys import CLOCK, SETTINGS, STORE
@@ -27,17 +27,6 @@ NAME = CHANNEL
 PATH = "/webhooks/twilio"
 STATUS_PATH = "/webhooks/twilio/status"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
-
-
-@dataclass(frozen=True)
-class TwilioConfig:
-    account_sid: str
-    auth_token: str
-    public_url: str
-    sms_from: str | None
-    whatsapp_from: str | None
-    api_url: str
-    template_sid: str | None
 
 
 class TwilioChannel:

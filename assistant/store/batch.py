@@ -137,7 +137,9 @@ class AcceptBatcher:
             batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
             items = [item for items, _ in batch for item in items]
             try:
-                results = await self.store().write(partial(_accept_on, items, self._chat_ids))
+                # Alongside the loop: it reads the next requests while this batch is written.
+                work = partial(_accept_on, items, self._chat_ids)
+                results = await self.store().write(work, alongside=True)
             except Exception as exc:
                 for _, future in batch:
                     with contextlib.suppress(asyncio.InvalidStateError):

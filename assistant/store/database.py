@@ -133,12 +133,14 @@ class Store:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._readers, self._read, work)
 
-    async def write(self, work: Work[T]) -> T:
+    async def write(self, work: Work[T], *, alongside: bool = False) -> T:
         """Run `work(session)` in one transaction, committed when it returns without raising. On
         SQLite `work` may run twice (the first try rolled back whole, as the lock was taken): it
-        must change nothing outside its session."""
+        must change nothing outside its session. With `alongside` it runs on the writer thread
+        whatever the database, so that the event loop goes on meanwhile: for a large write, whose
+        time in SQLite (which lets go of the GIL) outweighs the hop."""
         async with self._write_lock:
-            if self.inline_reads:
+            if self.inline_reads and not alongside:
                 try:
                     return self._write_unless_locked(work)
                 except sa.exc.OperationalError as exc:

@@ -38,7 +38,11 @@ def _chat_ids(
     if len(cached) == len(wanted):
         return cached
     addresses = {address for _, address in wanted}
-    query = select(CHAT.c.channel, CHAT.c.address, CHAT.c.id).where(CHAT.c.address.in_(addresses))
+    channels = {channel for channel, _ in wanted}
+    # By channel and address, the (channel, address) index's order: a look-up, not a scan.
+    query = select(CHAT.c.channel, CHAT.c.address, CHAT.c.id).where(
+        CHAT.c.channel.in_(channels), CHAT.c.address.in_(addresses)
+    )
     found: dict[tuple[str, str], int] = {(c, a): i for c, a, i in conn.execute(query) if (c, a) in wanted}
     missing = [
         {"channel": c, "address": a, "created_at": now}
@@ -55,8 +59,10 @@ def _chat_ids(
 
 def _existing(conn: Connection, items: Sequence[Item]) -> dict[tuple[str, str], int]:
     ids = {i.provider_id for i, _ in items}
+    channels = {i.channel for i, _ in items}
+    # The channel too, so that the look-up uses the (channel, provider_id) index instead of a scan.
     query = select(MESSAGE.c.channel, MESSAGE.c.provider_id, MESSAGE.c.id).where(
-        MESSAGE.c.provider_id.in_(ids)
+        MESSAGE.c.channel.in_(channels), MESSAGE.c.provider_id.in_(ids)
     )
     return {(c, p): i for c, p, i in conn.execute(query)}
 

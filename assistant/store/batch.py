@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 
@@ -12,9 +13,18 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlmodel import Session
 
 from assistant.store import Store
-from assistant.store.inbox import Accepted
 from assistant.store.tables import Chat, Message
 from assistant.types import Inbound
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """What the inbox did with one inbound message; `new` is False for a redelivery."""
+
+    message_id: int
+    chat_id: int
+    new: bool
+
 
 Item = tuple[Inbound, datetime]
 MAX_BATCH = 1000

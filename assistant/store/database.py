@@ -84,7 +84,7 @@ class Store:
         # behind a busy event loop; a hop costs more than the transaction itself). A write runs
         # inline too, unless the file lock is held by another process: then it is rolled back at
         # once and run again on the writer thread, where waiting out the lock never stalls the loop.
-        self.inline_reads = engine.dialect.name == "sqlite"
+        self.inline = engine.dialect.name == "sqlite"
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="hearth-db-write")
         self._readers = ThreadPoolExecutor(2, thread_name_prefix="hearth-db-read")
         # Held by every write, so a transaction that awaits in its middle never meets another
@@ -128,7 +128,7 @@ class Store:
 
     async def read(self, work: Work[T]) -> T:
         """Run `work(session)` for reading and return what it returns."""
-        if self.inline_reads:
+        if self.inline:
             return self._read(work)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._readers, self._read, work)
@@ -140,7 +140,7 @@ class Store:
         whatever the database, so that the event loop goes on meanwhile: for a large write, whose
         time in SQLite (which lets go of the GIL) outweighs the hop."""
         async with self._write_lock:
-            if self.inline_reads and not alongside:
+            if self.inline and not alongside:
                 try:
                     return self._write_unless_locked(work)
                 except sa.exc.OperationalError as exc:

@@ -11,19 +11,11 @@ from sqlmodel import Session, SQLModel, col, select
 
 from assistant.errors import HearthError
 from assistant.store import Store, leases
+from assistant.store.batch import Accepted, accept_many
 from assistant.store.tables import Chat, MediaFile, Message, Reply, Turn
 from assistant.types import Inbound
 
 NOTICE = {"kind": "notice"}
-
-
-@dataclass(frozen=True)
-class Accepted:
-    """What the inbox did with one inbound message; `new` is False for a redelivery."""
-
-    message_id: int
-    chat_id: int
-    new: bool
 
 
 def chat_for(session: Session, channel: str, address: str, now: datetime) -> Chat:
@@ -37,46 +29,10 @@ def chat_for(session: Session, channel: str, address: str, now: datetime) -> Cha
     return chat
 
 
-_CHAT_ID = sa.select(col(Chat.id)).where(
-    col(Chat.channel) == sa.bindparam("channel"), col(Chat.address) == sa.bindparam("address")
-)
-_STORED = sa.select(col(Message.id)).where(
-    col(Message.channel) == sa.bindparam("channel"), col(Message.provider_id) == sa.bindparam("provider_id")
-)
-_SEEN = sa.update(Chat).where(col(Chat.id) == sa.bindparam("chat_id"))
-
-
-def _accept_one(session: Session, inbound: Inbound, now: datetime) -> Accepted:
-    # Core statements built once, on the session's connection: every message comes this way, and
-    # the ORM's unit of work cost more than the statements themselves.
-    connection = session.connection()
-    address = str(inbound.sender)
-    chat_id = connection.execute(_CHAT_ID, {"channel": inbound.channel, "address": address}).scalar()
-    if chat_id is None:
-        chat_id = chat_for(session, inbound.channel, address, now).id
-        assert chat_id is not None
-    key = {"channel": inbound.channel, "provider_id": inbound.provider_id}
-    existing = connection.execute(_STORED, key).scalar()
-    if existing is not None:
-        return Accepted(existing, chat_id, new=False)
-    message = Message(
-        chat_id=chat_id,
-        channel=inbound.channel,
-        provider_id=inbound.provider_id,
-        kind=inbound.kind,
-        text=inbound.text,
-        meta=dict(inbound.meta),
-        created_at=now,
-    )
-    message_id = insert(session, message)
-    if inbound.kind != "job":
-        connection.execute(_SEEN, {"chat_id": chat_id, "last_inbound_at": inbound.received_at})
-    return Accepted(message_id, chat_id, new=True)
-
-
 async def accept(store: Store, inbounds: Sequence[Inbound], now: datetime) -> list[Accepted]:
     """Store every message in one transaction; a message already stored is not stored again."""
-    return await store.write(lambda s: [_accept_one(s, inbound, now) for inbound in inbounds])
+    items = [(inbound, now) for inbound in inbounds]
+    return await store.write(lambda s: accept_many(s.connection(), items))
 
 
 async def closed(store: Store, message_ids: Sequence[int]) -> list[int]:

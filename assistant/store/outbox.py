@@ -116,19 +116,15 @@ async def due_round(
     replica: Replica | None = None,
 ) -> Round:
     """`due`, and the earliest retry due after `started_at`, in one transaction."""
-    if replica is not None:
 
-        def claim(session: Session) -> Round:
+    def take(session: Session) -> Round:
+        if replica is None:
+            found = _due(session, now, limit, served, None)
+        else:
             found = _claim_due(session, now, limit, served, replica)
-            return Round(found, _next_attempt_at(session, served, started_at))
-
-        return await store.write(claim)
-
-    def read(session: Session) -> Round:
-        found = _due(session, now, limit, served, None)
         return Round(found, _next_attempt_at(session, served, started_at))
 
-    return await store.read(read)
+    return await (store.read(take) if replica is None else store.write(take))
 
 
 @dataclass(frozen=True)

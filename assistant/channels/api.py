@@ -137,16 +137,16 @@ async def get_message(request: web.Request) -> web.Response:
     store = request.app[STORE]
     with request.app[HANDLED].watch(message_id) as handled:
         view = await views.message_view(store, message_id)
-        if view is not None and view.message.status == "accepted" and wait_s > 0:
+        if view is not None and view.status == "accepted" and wait_s > 0:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(handled, wait_s)
             view = await views.message_view(store, message_id)
-    if view is None or view.message.channel != NAME:
+    if view is None or view.channel != NAME:
         raise _error(404, "no such message")
     replies = [
         {"text": r.text, "status": r.status, "created_at": r.created_at.isoformat()} for r in view.replies
     ]
-    body = {"id": str(message_id), "status": view.message.status, "replies": replies}
+    body = {"id": str(message_id), "status": view.status, "replies": replies}
     return web.json_response(body)
 
 

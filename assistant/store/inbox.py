@@ -83,16 +83,21 @@ class Pending:
     messages: list[Message]
 
 
+# One statement, built once: a lane asks after every turn, and most of those rounds find nothing.
+_PENDING = (
+    select(Chat, Message)
+    .join(Message, col(Message.chat_id) == col(Chat.id))
+    .where(col(Chat.id) == sa.bindparam("chat_id"), col(Message.status) == "accepted")
+    .order_by(col(Message.id))
+    .limit(sa.bindparam("limit"))
+)
+# No limit: more rows than any chat holds (LIMIT takes a 64-bit integer on every database).
+_ALL = 2**62
+
+
 def _pending(session: Session, chat_id: int, limit: int | None) -> Pending | None:
-    # One statement: a lane asks after every turn, and most of those rounds find nothing.
-    query = (
-        select(Chat, Message)
-        .join(Message, col(Message.chat_id) == col(Chat.id))
-        .where(Chat.id == chat_id, Message.status == "accepted")
-        .order_by(col(Message.id))
-        .limit(limit)
-    )
-    rows = list(session.exec(query))
+    values = {"chat_id": chat_id, "limit": _ALL if limit is None else limit}
+    rows = list(session.exec(_PENDING, params=values))
     if not rows:
         return None
     return Pending(rows[0][0], [message for _, message in rows])

@@ -84,11 +84,24 @@ class Recall:
     history: list[Entry]
 
 
+# Built once: every turn recalls, and building these cost more than running them.
+_FACTS = select(Fact).where(col(Fact.chat_id) == sa.bindparam("chat_id")).order_by(col(Fact.id))
+_SUMMARY = sa.select(
+    col(ChatSummary.text),
+    col(ChatSummary.through_message_id),
+    col(ChatSummary.through_reply_id),
+    col(ChatSummary.folds),
+    col(ChatSummary.history_from_at),
+).where(col(ChatSummary.chat_id) == sa.bindparam("chat_id"))
+
+
 def _recall(session: Session, chat: Chat, limit: int) -> Recall:
     assert chat.id is not None
-    query = select(Fact).where(Fact.chat_id == chat.id).order_by(col(Fact.id))
-    facts = list(session.exec(query))
-    marker = _summary(session.get(ChatSummary, chat.id), chat)
+    facts = list(session.exec(_FACTS, params={"chat_id": chat.id}))
+    row = session.connection().execute(_SUMMARY, {"chat_id": chat.id}).first()
+    marker = Summary()
+    if row is not None and row.history_from_at == chat.history_from_at:
+        marker = Summary(row.text, row.through_message_id, row.through_reply_id, row.folds)
     after = After(chat.history_from_at, marker.through_message_id, marker.through_reply_id)
     return Recall(facts, marker, history_in(session, chat.id, after, limit))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -12,6 +13,7 @@ from sqlmodel import Session, and_, col, func, or_, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from assistant.store import Store
+from assistant.store.columns import UTCDateTime
 from assistant.store.tables import Chat, Message, Reply
 
 
@@ -28,9 +30,19 @@ class Entry:
 
 
 @dataclass(frozen=True)
+class ReplyView:
+    text: str
+    status: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
 class MessageView:
-    message: Message
-    replies: list[Reply]
+    """A message's channel and status, and the replies of the turn that handled it, in order."""
+
+    channel: str
+    status: str
+    replies: list[ReplyView]
 
 
 @dataclass(frozen=True)
@@ -39,14 +51,23 @@ class Counts:
     pending_replies: int
 
 
+# One statement, built once: an API client long-polling a message reads it twice per message.
+_VIEW = (
+    sa.select(col(Message.channel), col(Message.status))
+    .add_columns(col(Reply.text), col(Reply.status), col(Reply.created_at))
+    .select_from(Message)
+    .outerjoin(Reply, col(Reply.turn_id) == col(Message.turn_id))
+    .where(col(Message.id) == sa.bindparam("id"))
+    .order_by(col(Reply.id))
+)
+
+
 def _message_view(session: Session, message_id: int) -> MessageView | None:
-    message = session.get(Message, message_id)
-    if message is None:
+    rows = session.connection().execute(_VIEW, {"id": message_id}).all()
+    if not rows:
         return None
-    if message.turn_id is None:
-        return MessageView(message, [])
-    query = select(Reply).where(Reply.turn_id == message.turn_id).order_by(col(Reply.id))
-    return MessageView(message, list(session.exec(query)))
+    replies = [ReplyView(text, status, at) for _, _, text, status, at in rows if text is not None]
+    return MessageView(rows[0][0], rows[0][1], replies)
 
 
 async def message_view(store: Store, message_id: int) -> MessageView | None:
@@ -81,25 +102,47 @@ def _key(entry: Entry) -> tuple[datetime, bool, int]:
 NOT_HISTORY = frozenset({"accepted", "refused", "limited"})
 
 
+@cache
+def _entry_queries(since: bool) -> tuple[sa.Executable, sa.Executable]:
+    """A chat's messages and replies after a marker (and after an instant, with `since`), newest
+    first: built once per shape, since building them cost more than running them."""
+    messages = sa.select(
+        col(Message.id), col(Message.text), col(Message.status), col(Message.created_at)
+    ).where(
+        col(Message.chat_id) == sa.bindparam("chat_id"),
+        col(Message.kind) != "job",
+        col(Message.id) > sa.bindparam("message_id"),
+    )
+    kind = sa.type_coerce(Reply.meta, sa.JSON)["kind"].as_string()
+    replies = sa.select(col(Reply.id), col(Reply.text), col(Reply.status), col(Reply.created_at), kind).where(
+        col(Reply.chat_id) == sa.bindparam("chat_id"), col(Reply.id) > sa.bindparam("reply_id")
+    )
+    if since:
+        messages = messages.where(col(Message.created_at) > sa.bindparam("since", type_=UTCDateTime()))
+        replies = replies.where(col(Reply.created_at) > sa.bindparam("since", type_=UTCDateTime()))
+    messages = messages.order_by(col(Message.id).desc()).limit(sa.bindparam("limit"))
+    replies = replies.order_by(col(Reply.id).desc()).limit(sa.bindparam("limit"))
+    return messages, replies
+
+
+# No limit: more rows than any chat holds (LIMIT takes a 64-bit integer on every database).
+_ALL = 2**62
+
+
 def _entries(session: Session, chat_id: int, after: After, limit: int | None) -> list[Entry]:
     # Plain column rows on the session's connection, not ORM objects: a turn reads up to hundreds
     # of these, and building a tracked instance per row cost more than the queries themselves.
-    messages = sa.select(
-        col(Message.id), col(Message.text), col(Message.status), col(Message.created_at)
-    ).where(col(Message.chat_id) == chat_id, col(Message.kind) != "job", col(Message.id) > after.message_id)
-    kind = sa.type_coerce(Reply.meta, sa.JSON)["kind"].as_string()
-    replies = sa.select(col(Reply.id), col(Reply.text), col(Reply.status), col(Reply.created_at), kind).where(
-        col(Reply.chat_id) == chat_id, col(Reply.id) > after.reply_id
-    )
-    since = after.at
-    if since is not None:
-        messages = messages.where(col(Message.created_at) > since)
-        replies = replies.where(col(Reply.created_at) > since)
-    messages = messages.order_by(col(Message.id).desc()).limit(limit)
-    replies = replies.order_by(col(Reply.id).desc()).limit(limit)
+    messages, replies = _entry_queries(after.at is not None)
+    values = {
+        "chat_id": chat_id,
+        "message_id": after.message_id,
+        "reply_id": after.reply_id,
+        "since": after.at,
+        "limit": _ALL if limit is None else limit,
+    }
     connection = session.connection()
-    said: Sequence[Any] = connection.execute(messages).all()
-    answered: Sequence[Any] = connection.execute(replies).all()
+    said: Sequence[Any] = connection.execute(messages, values).all()
+    answered: Sequence[Any] = connection.execute(replies, values).all()
     found = [Entry(i, "user", text, status, at) for i, text, status, at in said]
     found += [
         Entry(i, "assistant", text, status, at, kind == "notice") for i, text, status, at, kind in answered

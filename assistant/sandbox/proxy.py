@@ -56,7 +56,7 @@ def remove_leftovers(client: Any, instance: str) -> None:
     import docker.errors
 
     labels = {"label": f"{LABEL_EGRESS}={instance}"}
-    for container in client.containers.list(all=True, filters=labels):
+    for container in client.containers.list(all=True, sparse=True, filters=labels):
         with contextlib.suppress(docker.errors.NotFound):
             container.remove(force=True)
     for network in client.networks.list(filters=labels):

@@ -195,7 +195,7 @@ def remove_leftovers(client: Any, instance: str) -> int:
     """Force-remove every container labelled as this instance's; how many there were. Blocking."""
     import docker.errors
 
-    containers = client.containers.list(all=True, filters=instance_filter(instance))
+    containers = client.containers.list(all=True, sparse=True, filters=instance_filter(instance))
     for container in containers:
         with contextlib.suppress(docker.errors.NotFound):
             container.remove(force=True)

@@ -67,14 +67,16 @@ def _chat_ids(
     return found
 
 
+# The channel too, so that the look-up uses the (channel, provider_id) index instead of a scan.
+_EXISTING = select(MESSAGE.c.channel, MESSAGE.c.provider_id, MESSAGE.c.id).where(
+    MESSAGE.c.channel.in_(bindparam("channels", expanding=True)),
+    MESSAGE.c.provider_id.in_(bindparam("ids", expanding=True)),
+)
+
+
 def _existing(conn: Connection, items: Sequence[Item]) -> dict[tuple[str, str], int]:
-    ids = {i.provider_id for i, _ in items}
-    channels = {i.channel for i, _ in items}
-    # The channel too, so that the look-up uses the (channel, provider_id) index instead of a scan.
-    query = select(MESSAGE.c.channel, MESSAGE.c.provider_id, MESSAGE.c.id).where(
-        MESSAGE.c.channel.in_(channels), MESSAGE.c.provider_id.in_(ids)
-    )
-    return {(c, p): i for c, p, i in conn.execute(query)}
+    values = {"ids": list({i.provider_id for i, _ in items}), "channels": list({i.channel for i, _ in items})}
+    return {(c, p): i for c, p, i in conn.execute(_EXISTING, values)}
 
 
 def _row(inbound: Inbound, chat_id: int, now: datetime) -> dict[str, object]:

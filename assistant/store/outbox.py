@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,29 +27,39 @@ class Due:
     chat: Chat
 
 
-def _due(session: Session, now: datetime, limit: int, served: Collection[str], mine: str | None) -> list[Due]:
-    waiting = select(Reply.chat_id).where(Reply.status == "pending", col(Reply.next_attempt_at) > now)
+@cache
+def _due_query(shared: bool) -> Any:
+    """The due replies' statement, built once (the sender reads it every round); `shared` leaves
+    out chats whose replies another replica is sending."""
+    waiting = select(Reply.chat_id).where(
+        Reply.status == "pending", col(Reply.next_attempt_at) > sa.bindparam("now")
+    )
     query = (
         select(Reply, Chat)
         .join(Chat, col(Chat.id) == Reply.chat_id)
         .where(
             Reply.status == "pending",
-            col(Chat.channel).in_(served),
-            or_(col(Reply.next_attempt_at).is_(None), col(Reply.next_attempt_at) <= now),
+            col(Chat.channel).in_(sa.bindparam("served", expanding=True)),
+            or_(col(Reply.next_attempt_at).is_(None), col(Reply.next_attempt_at) <= sa.bindparam("now")),
             col(Reply.chat_id).not_in(waiting),
         )
         .order_by(col(Reply.id))
-        .limit(limit)
+        .limit(sa.bindparam("limit"))
     )
-    if mine is not None:
+    if shared:
         # A chat whose replies another replica is sending waits for it, so they stay in order.
         theirs = select(Reply.chat_id).where(
             Reply.status == "pending",
-            col(Reply.claimed_by) != mine,
+            col(Reply.claimed_by) != sa.bindparam("mine"),
             col(Reply.claimed_until) > func.now(),
         )
         query = query.where(col(Reply.chat_id).not_in(theirs))
-    return [Due(reply, chat) for reply, chat in session.exec(query)]
+    return query
+
+
+def _due(session: Session, now: datetime, limit: int, served: Collection[str], mine: str | None) -> list[Due]:
+    values = {"now": now, "served": list(served), "limit": limit, "mine": mine}
+    return [Due(reply, chat) for reply, chat in session.exec(_due_query(mine is not None), params=values)]
 
 
 def _claim_due(
@@ -83,19 +94,21 @@ async def due(
     return await store.read(lambda s: _due(s, now, limit, served, None))
 
 
+_NEXT_ATTEMPT = (
+    select(func.min(Reply.next_attempt_at))
+    .join(Chat, col(Chat.id) == Reply.chat_id)
+    .where(
+        Reply.status == "pending",
+        col(Chat.channel).in_(sa.bindparam("served", expanding=True)),
+        col(Reply.next_attempt_at) > sa.bindparam("after"),
+    )
+)
+
+
 def _next_attempt_at(session: Session, served: Collection[str], after: datetime) -> datetime | None:
     """When the earliest pending reply of a served channel that waits to be retried after `after`
     becomes due."""
-    query = (
-        select(func.min(Reply.next_attempt_at))
-        .join(Chat, col(Chat.id) == Reply.chat_id)
-        .where(
-            Reply.status == "pending",
-            col(Chat.channel).in_(served),
-            col(Reply.next_attempt_at) > after,
-        )
-    )
-    return session.exec(query).one()
+    return session.exec(_NEXT_ATTEMPT, params={"served": list(served), "after": after}).one()
 
 
 @dataclass(frozen=True)

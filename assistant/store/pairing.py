@@ -50,17 +50,26 @@ async def approved(store: Store, addresses: Sequence[str]) -> bool:
     return await store.read(lambda s: s.exec(query).one() > 0)
 
 
+# Built once: access control asks for every batch a provider's chat sends.
+_POLICY = (
+    sa.select(col(Pairing.policy))
+    .where(
+        col(Pairing.status) == "approved",
+        sa.or_(
+            col(Pairing.address).in_(sa.bindparam("addresses", expanding=True)),
+            col(Pairing.other_address).in_(sa.bindparam("addresses", expanding=True)),
+        ),
+    )
+    .order_by(col(Pairing.id).desc())
+    .limit(1)
+)
+
+
 async def policy_of(store: Store, addresses: Sequence[str]) -> str | None:
     """The policy of the newest approval (not revoked since) of any of `addresses`; None for none."""
-    query = (
-        select(Pairing.policy)
-        .where(
-            Pairing.status == "approved",
-            sa.or_(col(Pairing.address).in_(addresses), col(Pairing.other_address).in_(addresses)),
-        )
-        .order_by(col(Pairing.id).desc())
-    )
-    return await store.read(lambda s: s.exec(query).first())
+    values = {"addresses": list(addresses)}
+    policy: str | None = await store.read(lambda s: s.connection().execute(_POLICY, values).scalar())
+    return policy
 
 
 async def set_policy(store: Store, pairing_id: int, policy: str) -> Pairing | None:

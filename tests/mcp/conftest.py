@@ -4,6 +4,7 @@ stdio in a container (skipped without a Docker engine, unless HEARTH_REQUIRE_DOC
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import docker.errors
 import pytest
 
 from assistant.sandbox.errors import SandboxError
@@ -94,5 +96,7 @@ def instance(docker_client: Any) -> Iterator[str]:
     """A label value of this test's own; whatever carries it is removed afterwards."""
     name = f"hearth-mcp-test-{uuid.uuid4().hex[:8]}"
     yield name
-    for container in docker_client.containers.list(all=True, filters={"label": f"org.hearth.sandbox={name}"}):
-        container.remove(force=True)
+    labelled = {"label": f"org.hearth.sandbox={name}"}
+    for container in docker_client.containers.list(all=True, sparse=True, filters=labelled):
+        with contextlib.suppress(docker.errors.NotFound):
+            container.remove(force=True)

@@ -125,4 +125,4 @@ async def test_a_stdio_servers_tool_end_to_end(
     label = f"org.hearth.sandbox={service.instance}"
     assert docker_client.containers.list(filters={"label": label})
     await client.close()
-    assert docker_client.containers.list(all=True, filters={"label": label}) == []
+    assert docker_client.containers.list(all=True, sparse=True, filters={"label": label}) == []

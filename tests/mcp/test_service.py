@@ -148,14 +148,14 @@ async def test_an_idle_server_is_stopped_and_leftovers_removed(
         ids = {
             c.id
             for c in docker_client.containers.list(
-                all=True, filters={"label": f"org.hearth.sandbox={instance}"}
+                all=True, sparse=True, filters={"label": f"org.hearth.sandbox={instance}"}
             )
         }
         assert leftover.id not in ids
         assert len(ids) == 1
         async with asyncio.timeout(10):
             while docker_client.containers.list(
-                all=True, filters={"label": f"org.hearth.sandbox={instance}"}
+                all=True, sparse=True, filters={"label": f"org.hearth.sandbox={instance}"}
             ):
                 await asyncio.sleep(0.2)
         assert len(service.pool) == 0

@@ -34,7 +34,11 @@ async def opened(docker_client: Any, mcp_image: str, instance: str) -> AsyncIter
 
 
 def containers(docker_client: Any, instance: str) -> list[Any]:
-    return list(docker_client.containers.list(all=True, filters={"label": f"org.hearth.sandbox={instance}"}))
+    return list(
+        docker_client.containers.list(
+            all=True, ignore_removed=True, filters={"label": f"org.hearth.sandbox={instance}"}
+        )
+    )
 
 
 async def test_the_container_is_locked_down(opened: Connection, docker_client: Any, instance: str) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import sqlalchemy as sa
 from sqlmodel import Session, and_, col, func, or_, select
@@ -17,9 +17,9 @@ from assistant.store.columns import UTCDateTime
 from assistant.store.tables import Chat, Message, Reply
 
 
-@dataclass(frozen=True)
-class Entry:
-    """One line of a chat: a person's message or the assistant's reply."""
+class Entry(NamedTuple):
+    """One line of a chat: a person's message or the assistant's reply. A named tuple, since a
+    turn builds hundreds of them and a tuple is made in a third of a frozen dataclass's time."""
 
     id: int
     role: Literal["user", "assistant"]

@@ -13,7 +13,7 @@ from assistant.access.roles import role_of_chat
 from assistant.jobs.rules import JobNotFound, change, line, new_job
 from assistant.jobs.triggers import TriggerError, parse_trigger
 from assistant.settings import Settings
-from assistant.store import Store, jobs
+from assistant.store import Store, jobs, leases
 from assistant.store.columns import utcnow
 from assistant.store.inbox import chat_for
 from assistant.store.jobs import JobKind
@@ -21,6 +21,7 @@ from assistant.store.tables import Chat, Job
 from assistant.types import Address
 
 RESTART_NOTE = "A running Hearth runs a job added or resumed here within two minutes of its due time."
+TOLD_NOTE = "The running replicas were told: the job runs at its due time."
 
 
 def arguments(parser: argparse.ArgumentParser) -> None:
@@ -93,7 +94,18 @@ async def _add(store: Store, settings: Settings, args: argparse.Namespace) -> st
     job = new_job(chat.id or 0, kind, args.text or args.prompt, spec, settings.job_grace_s, "cli")
     job.approved_tools = allowed
     job = await jobs.add(store, job)
-    return f"added {listed(job, chat.timezone or timezone)}\n{RESTART_NOTE}"
+    note = await _announce(store, job.id or 0)
+    return f"added {listed(job, chat.timezone or timezone)}\n{note}"
+
+
+async def _announce(store: Store, job_id: int) -> str:
+    """Tell a running Hearth that the job changed, where it can hear: on PostgreSQL every replica
+    listens, and the scheduler's leader arms the job as its row now is. On SQLite its sweep finds
+    the job instead. What the user is told about when it runs."""
+    if store.engine.dialect.name != "postgresql":
+        return RESTART_NOTE
+    await store.write(lambda s: leases.wake(s, "job", [job_id]))
+    return TOLD_NOTE
 
 
 def listed(job: Job, timezone: str) -> str:
@@ -116,8 +128,9 @@ async def _run(settings: Settings, args: argparse.Namespace) -> str:
         if args.action == "list":
             return await _list(store, settings, args)
         job = await change(store, args.id, None, args.action, utcnow())
-        note = f"\n{RESTART_NOTE}" if args.action == "resume" else ""
-        return f"{args.action}: {line(job, job.timezone)}{note}"
+        note = await _announce(store, args.id)
+        shown = f"\n{note}" if args.action == "resume" else ""
+        return f"{args.action}: {line(job, job.timezone)}{shown}"
     finally:
         await store.close()
 

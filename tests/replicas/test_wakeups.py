@@ -5,12 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
-from assistant.keys import REPLICA
+from sqlmodel import select
+
+from assistant.keys import JOBS, REPLICA, STORE
+from assistant.store.tables import Reply
 from tests.api import send, wait_handled
 from tests.conftest import MakeClient
 from tests.fakes.ollama import FakeOllama
 from tests.postgres import postgres_url
+from tests.process import hearth_env, run_hearth
 
 __all__ = ["postgres_url"]
 
@@ -32,3 +38,25 @@ async def test_a_wait_on_one_replica_ends_when_another_answers(
     waited_s = time.perf_counter() - begun
     assert view["status"] == "handled"
     assert waited_s < 8, f"the wait ran {waited_s:.1f} s: the other replica's answer did not wake it"
+
+
+async def test_a_job_added_from_the_command_line_is_armed_by_the_leader_at_once(
+    make_client: MakeClient, postgres_url: str, tmp_path: Path
+) -> None:
+    a = await make_client(database_url=postgres_url, lease_s=3.0)
+    async with asyncio.timeout(20):
+        while not a.app[JOBS].leading:
+            await asyncio.sleep(0.05)
+    # Its due time is inside the leader's sweep interval, so only the wake-up arms it in time.
+    due = datetime.now(UTC) + timedelta(seconds=3)
+    env = hearth_env(tmp_path / "cli", "http://127.0.0.1:9", HEARTH_DATABASE_URL=postgres_url)
+    args = ("jobs", "add", "--chat", "api:ann", "--text", "stretch", "--at", due.isoformat())
+    code, out, err = await run_hearth(*args, env=env, cwd=tmp_path)
+    assert code == 0, err
+    assert out.splitlines()[-1] == "The running replicas were told: the job runs at its due time."
+    query = select(Reply.created_at).where(Reply.text == "Reminder: stretch")
+    async with asyncio.timeout(20):
+        while not (sent := await a.app[STORE].read(lambda s: list(s.exec(query)))):
+            await asyncio.sleep(0.1)
+    late_s = (sent[0] - due).total_seconds()
+    assert -0.5 < late_s < 5, f"the reminder came {late_s:.1f} s after its due time"

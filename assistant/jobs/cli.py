@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 
+import sqlalchemy as sa
 from sqlmodel import select
 
 from assistant.access.policy import PolicyError, load_policy
@@ -20,8 +22,10 @@ from assistant.store.jobs import JobKind
 from assistant.store.tables import Chat, Job
 from assistant.types import Address
 
+logger = logging.getLogger(__name__)
+
 RESTART_NOTE = "A running Hearth runs a job added or resumed here within two minutes of its due time."
-TOLD_NOTE = "The running replicas were told: the job runs at its due time."
+TOLD_NOTE = "Any running replica was told: the job runs at its due time."
 
 
 def arguments(parser: argparse.ArgumentParser) -> None:
@@ -104,7 +108,12 @@ async def _announce(store: Store, job_id: int) -> str:
     the job instead. What the user is told about when it runs."""
     if store.engine.dialect.name != "postgresql":
         return RESTART_NOTE
-    await store.write(lambda s: leases.wake(s, "job", [job_id]))
+    try:
+        await store.write(lambda s: leases.wake(s, "job", [job_id]))
+    except sa.exc.SQLAlchemyError as exc:
+        # The job is stored: failing here would invite running the command again, and a second job.
+        logger.warning("could not tell the running replicas about job %d (%s)", job_id, exc)
+        return RESTART_NOTE
     return TOLD_NOTE
 
 

@@ -44,8 +44,6 @@ def _from_sqlite(value: str | datetime | None) -> datetime | None:
             return datetime.fromisoformat(value + "+00:00")  # stored in UTC without an offset
         except ValueError:
             value = datetime.fromisoformat(value)
-    if value.tzinfo is UTC:
-        return value
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 

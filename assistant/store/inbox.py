@@ -92,11 +92,11 @@ _PENDING = (
     .limit(sa.bindparam("limit"))
 )
 # No limit: more rows than any chat holds (LIMIT takes a 64-bit integer on every database).
-_ALL = 2**62
+NO_LIMIT = 2**62
 
 
 def _pending(session: Session, chat_id: int, limit: int | None) -> Pending | None:
-    values = {"chat_id": chat_id, "limit": _ALL if limit is None else limit}
+    values = {"chat_id": chat_id, "limit": NO_LIMIT if limit is None else limit}
     rows = list(session.exec(_PENDING, params=values))
     if not rows:
         return None

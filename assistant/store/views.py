@@ -14,6 +14,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from assistant.store import Store
 from assistant.store.columns import UTCDateTime
+from assistant.store.inbox import NO_LIMIT
 from assistant.store.tables import Chat, Message, Reply
 
 
@@ -125,10 +126,6 @@ def _entry_queries(since: bool) -> tuple[sa.Executable, sa.Executable]:
     return messages, replies
 
 
-# No limit: more rows than any chat holds (LIMIT takes a 64-bit integer on every database).
-_ALL = 2**62
-
-
 def _entries(session: Session, chat_id: int, after: After, limit: int | None) -> list[Entry]:
     # Plain column rows on the session's connection, not ORM objects: a turn reads up to hundreds
     # of these, and building a tracked instance per row cost more than the queries themselves.
@@ -138,7 +135,7 @@ def _entries(session: Session, chat_id: int, after: After, limit: int | None) ->
         "message_id": after.message_id,
         "reply_id": after.reply_id,
         "since": after.at,
-        "limit": _ALL if limit is None else limit,
+        "limit": NO_LIMIT if limit is None else limit,
     }
     connection = session.connection()
     said: Sequence[Any] = connection.execute(messages, values).all()

@@ -60,9 +60,19 @@ async def finish(store: Store, run_id: int, **values: Any) -> None:
     await store.write(record)
 
 
-def _belongs(turn: Turn) -> Any:
-    by_key = (col(Run.chat_id) == turn.chat_id) & (col(Run.turn_started_at) == turn.started_at)
-    return or_(col(Run.turn_id) == turn.id, by_key & col(Run.turn_id).is_(None))
+# The runs that belong to a turn, built once (every agent turn closes with it): members written
+# before the turn had an id carry its chat and start instead.
+_BELONGS = or_(
+    col(Run.turn_id) == sa.bindparam("turn_id"),
+    (col(Run.chat_id) == sa.bindparam("chat_id"))
+    & (col(Run.turn_started_at) == sa.bindparam("at"))
+    & col(Run.turn_id).is_(None),
+)
+_MEMBERS = sa.select(col(Run.id)).where(_BELONGS)
+
+
+def _belonging(turn: Turn) -> dict[str, Any]:
+    return {"turn_id": turn.id, "chat_id": turn.chat_id, "at": turn.started_at}
 
 
 def close_turn(session: Session, turn: Turn, tool_calls: list[dict[str, Any]]) -> None:
@@ -86,7 +96,7 @@ def close_turn(session: Session, turn: Turn, tool_calls: list[dict[str, Any]]) -
         tool_calls=tool_calls,
     )
     connection = session.connection()
-    members = [run_id for (run_id,) in connection.execute(sa.select(col(Run.id)).where(_belongs(turn)))]
+    members = [run_id for (run_id,) in connection.execute(_MEMBERS, _belonging(turn))]
     lead_id = inbox.insert(session, lead)
     if members:
         joined = col(Run.id).in_(members)
@@ -100,8 +110,8 @@ def _for_turn(session: Session, turn_id: int) -> TurnRuns | None:
     if turn is None:
         return None
     texts = select(Message.text).where(Message.turn_id == turn_id).order_by(col(Message.id))
-    runs = select(Run).where(_belongs(turn)).order_by(col(Run.id))
-    return TurnRuns(turn, list(session.exec(texts)), list(session.exec(runs)))
+    runs = select(Run).where(_BELONGS).order_by(col(Run.id))
+    return TurnRuns(turn, list(session.exec(texts)), list(session.exec(runs, params=_belonging(turn))))
 
 
 async def for_turn(store: Store, turn_id: int) -> TurnRuns | None:
@@ -113,8 +123,8 @@ def _recent(session: Session, limit: int) -> list[TurnSummary]:
     query = select(Turn).where(Turn.kind == "agent").order_by(col(Turn.id).desc()).limit(limit)
     summaries = []
     for turn in session.exec(query).all():
-        count = select(sa.func.count()).select_from(Run).where(_belongs(turn), Run.role != LEAD)
-        summaries.append(TurnSummary(turn, session.exec(count).one()))
+        count = select(sa.func.count()).select_from(Run).where(_BELONGS, Run.role != LEAD)
+        summaries.append(TurnSummary(turn, session.exec(count, params=_belonging(turn)).one()))
     return summaries
 
 

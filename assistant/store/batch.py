@@ -38,6 +38,14 @@ _SET_LAST_INBOUND = (
 )
 
 
+# By channel and address, the (channel, address) index's order: a look-up, not a scan. Built once,
+# as the API's accepts run it for every message.
+_CHATS = select(CHAT.c.channel, CHAT.c.address, CHAT.c.id).where(
+    CHAT.c.channel.in_(bindparam("channels", expanding=True)),
+    CHAT.c.address.in_(bindparam("addresses", expanding=True)),
+)
+
+
 def _chat_ids(
     conn: Connection, items: Sequence[Item], known: Mapping[tuple[str, str], int]
 ) -> dict[tuple[str, str], int]:
@@ -47,13 +55,8 @@ def _chat_ids(
     cached = {key: known[key] for key in wanted if key in known}
     if len(cached) == len(wanted):
         return cached
-    addresses = {address for _, address in wanted}
-    channels = {channel for channel, _ in wanted}
-    # By channel and address, the (channel, address) index's order: a look-up, not a scan.
-    query = select(CHAT.c.channel, CHAT.c.address, CHAT.c.id).where(
-        CHAT.c.channel.in_(channels), CHAT.c.address.in_(addresses)
-    )
-    found: dict[tuple[str, str], int] = {(c, a): i for c, a, i in conn.execute(query) if (c, a) in wanted}
+    values = {"channels": list({c for c, _ in wanted}), "addresses": list({a for _, a in wanted})}
+    found = {(c, a): i for c, a, i in conn.execute(_CHATS, values) if (c, a) in wanted}
     missing = [
         {"channel": c, "address": a, "created_at": now}
         for (c, a), now in wanted.items()
@@ -62,7 +65,7 @@ def _chat_ids(
     if missing:
         # Plain executemany, then read back: RETURNING with many rows costs a round trip per row.
         conn.execute(insert(CHAT), missing)
-        made = conn.execute(query.where(CHAT.c.address.in_([m["address"] for m in missing])))
+        made = conn.execute(_CHATS, {**values, "addresses": [m["address"] for m in missing]})
         found.update({(c, a): i for c, a, i in made if (c, a) in wanted})
     return found
 

@@ -33,6 +33,7 @@ MAX_BATCH = 1000
 CHAT = Chat.__table__  # type: ignore[attr-defined]
 MESSAGE = Message.__table__  # type: ignore[attr-defined]
 # Core statements on the transaction's connection: the ORM's per-row bookkeeping is most of the cost.
+_INSERT_MESSAGES = insert(MESSAGE)
 _SET_LAST_INBOUND = (
     update(CHAT).where(CHAT.c.id == bindparam("chat_id")).values(last_inbound_at=bindparam("at"))
 )
@@ -109,7 +110,7 @@ def accept_many(
             fresh[key] = (inbound, now)
     rows = [_row(i, chats[(i.channel, str(i.sender))], now) for i, now in fresh.values()]
     if rows:
-        conn.execute(insert(MESSAGE), rows)
+        conn.execute(_INSERT_MESSAGES, rows)
         new_ids = _existing(conn, list(fresh.values()))
         last = {
             chats[(i.channel, str(i.sender))]: i.received_at for i, _ in fresh.values() if i.kind != "job"

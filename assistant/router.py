@@ -98,12 +98,27 @@ class Router:
                     return
         finally:
             self._lanes.pop(chat_id, None)
+            self._after_lane(chat_id)
+
+    def _after_lane(self, chat_id: int) -> None:
+        """A message that came while the lane was ending (giving its lease back, say) only marked
+        the chat: route it now, unless a timer will."""
+        if chat_id in self._dirty:
+            self._dirty.discard(chat_id)
+            if chat_id not in self._timers:
+                self.notify(chat_id)
 
     async def _rounds(self, chat_id: int) -> bool:
         """Turns until the chat's inbox is empty (True) or it must wait for a timer (False)."""
         held_now = True  # `_hold` just took the lease: the first turn need not take it again
         while not self._closing:
             self._dirty.discard(chat_id)
+            # The lease before the batch: a batch read first could be one that another replica
+            # answered while this one stalled, and the turn would run it again.
+            if not held_now and self.leases is not None and not await self.leases.take(chat_id):
+                # The lease ran out (this replica stalled) and another replica took the chat over.
+                return False
+            held_now = False
             found = await inbox.pending(self.store, chat_id, self.batch_max)
             batch = found.messages if found else []
             if not found or not batch:
@@ -114,10 +129,6 @@ class Router:
             if delay_s > 0:
                 self._arm(chat_id, delay_s)
                 return False
-            if not held_now and self.leases is not None and not await self.leases.take(chat_id):
-                # The lease ran out (this replica stalled) and another replica took the chat over.
-                return False
-            held_now = False
             if not await self._turn(found.chat, batch):
                 self._arm(chat_id, FAILED_LANE_RETRY_S)
                 return False

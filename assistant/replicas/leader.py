@@ -17,6 +17,23 @@ from assistant.store import locks
 logger = logging.getLogger(__name__)
 
 TRY_EVERY_S = 1.0
+KEEPALIVE_COUNT = 3
+
+
+async def _watched_by_server(conn: psycopg.AsyncConnection[tuple[object, ...]], idle_s: int) -> None:
+    """The server's side of the lock's connection probes it too. Only the server can end a session:
+    when the leader's machine dies (power, a kernel panic, a cut cable) no close reaches it, and by
+    its own defaults it would notice after two hours, keeping the lock, and the scheduler, with the
+    dead leader. Any user may set these for its session."""
+    settings = {
+        "tcp_keepalives_idle": idle_s,
+        "tcp_keepalives_interval": 1,
+        "tcp_keepalives_count": KEEPALIVE_COUNT,
+    }
+    if conn.info.server_version >= 120000:  # with unacknowledged data in flight, keepalives wait
+        settings["tcp_user_timeout"] = (idle_s + KEEPALIVE_COUNT) * 1000
+    for name, value in settings.items():
+        await conn.execute("SELECT set_config(%s, %s, false)", (name, str(value)))
 
 
 class Leader:
@@ -63,9 +80,10 @@ class Leader:
             keepalives=1,
             keepalives_idle=idle_s,
             keepalives_interval=1,
-            keepalives_count=3,
+            keepalives_count=KEEPALIVE_COUNT,
         )
         async with conn:
+            await _watched_by_server(conn, idle_s)
             await self._wait_for_lock(conn)
             self.leading = True
             logger.info("this replica runs the scheduler")

@@ -5,9 +5,18 @@ while the scheduler's leader is dead delivered once each by the next leader."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import shutil
+import subprocess
+import time
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
 
 from assistant.jobs.rules import new_job
 from assistant.jobs.triggers import parse_trigger
@@ -15,7 +24,7 @@ from assistant.store import Store, inbox, jobs, leases
 from assistant.types import Address, Inbound
 from tests.faults.rig import address
 from tests.faults.tally import count
-from tests.postgres import postgres_url
+from tests.postgres import REQUIRED, postgres_url
 from tests.process import run_hearth
 from tests.replicas.cluster import Cluster
 
@@ -24,6 +33,7 @@ __all__ = ["postgres_url"]
 CHATS = 30
 PER_CHAT = 10
 LEASE_S = "3"
+IPTABLES = shutil.which("iptables")
 
 
 async def test_a_replica_killed_mid_run_loses_nothing_and_answers_nothing_twice(
@@ -134,3 +144,59 @@ async def _until(at: datetime) -> None:
 def _what(reminder: str) -> str:
     """A reminder's own text, without "Reminder: " or "Reminder (late: …): " before it."""
     return reminder.rsplit(": ", 1)[-1]
+
+
+@contextlib.contextmanager
+def cut_off(port: int) -> Iterator[None]:
+    """Every packet to and from a local TCP port dropped, as if the machine behind it had died: the
+    server gets no close and no reset, only silence."""
+    assert IPTABLES is not None
+    rules = [
+        ["INPUT", "-i", "lo", "-p", "tcp", flag, str(port), "-j", "DROP"] for flag in ("--sport", "--dport")
+    ]
+    for rule in rules:
+        subprocess.run([IPTABLES, "-I", *rule], check=True)
+    try:
+        yield
+    finally:
+        for rule in rules:
+            subprocess.run([IPTABLES, "-D", *rule], check=False)
+
+
+async def _leader_port(store: Store, pid: int) -> int:
+    query = sa.text(
+        "SELECT client_port FROM pg_stat_activity"
+        " WHERE datname = current_database() AND application_name LIKE :name"
+    )
+    port = await store.read(
+        lambda s: s.connection().execute(query, {"name": f"hearth leader %:{pid}:%"}).scalar()
+    )
+    assert isinstance(port, int), port
+    return port
+
+
+async def test_a_leader_whose_machine_vanishes_hands_the_scheduler_on_within_seconds(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    if os.geteuid() != 0 or IPTABLES is None:
+        if REQUIRED:
+            pytest.fail("cutting a connection off takes iptables and root")
+        pytest.skip("cutting a connection off takes iptables and root")
+    # A 6 s lease: the lock's connection is checked every 2 s, and probed after 2 s of quiet.
+    async with Cluster(tmp_path, postgres_url, replicas=2, chats=1, HEARTH_LEASE_S="6") as c:
+        await c.start_all()
+        old = await c.leader_pid()
+        store = await Store.open(postgres_url)
+        try:
+            with cut_off(await _leader_port(store, old)):
+                await c.kill(next(i for i in range(2) if c.pid(i) == old))
+                killed = time.monotonic()
+                async with asyncio.timeout(30):
+                    while (name := await leases.leader(store)) is None or f":{old}:" in name:
+                        await asyncio.sleep(0.2)
+                took_s = time.monotonic() - killed
+        finally:
+            await store.close()
+    assert int(name.split(":")[-2]) != old
+    # The server probes after 2 s of quiet, then 3 times a second apart; the next try comes a second on.
+    assert took_s < 12, took_s

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, Executable, Table, bindparam, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from assistant.store import Store
@@ -32,8 +33,21 @@ MAX_BATCH = 1000
 
 CHAT = Chat.__table__  # type: ignore[attr-defined]
 MESSAGE = Message.__table__  # type: ignore[attr-defined]
+
+
+def _once(table: Table, *unique: str) -> dict[str, Executable]:
+    """An insert, by dialect, that skips a row another transaction stored first. Replicas on one
+    database can both be given the same webhook (or the first messages of one new chat) at once:
+    a plain insert would fail the unique index, and the whole group commit with it."""
+    return {
+        "postgresql": postgresql.insert(table).on_conflict_do_nothing(index_elements=list(unique)),
+        "sqlite": sqlite.insert(table).on_conflict_do_nothing(index_elements=list(unique)),
+    }
+
+
 # Core statements on the transaction's connection: the ORM's per-row bookkeeping is most of the cost.
-_INSERT_MESSAGES = insert(MESSAGE)
+_INSERT_CHATS = _once(CHAT, "channel", "address")
+_INSERT_MESSAGES = _once(MESSAGE, "channel", "provider_id")
 _SET_LAST_INBOUND = (
     update(CHAT).where(CHAT.c.id == bindparam("chat_id")).values(last_inbound_at=bindparam("at"))
 )
@@ -47,6 +61,11 @@ _CHATS = select(CHAT.c.channel, CHAT.c.address, CHAT.c.id).where(
 )
 
 
+def _insert(statements: Mapping[str, Executable], conn: Connection, table: Table) -> Executable:
+    found = statements.get(conn.dialect.name)
+    return insert(table) if found is None else found
+
+
 def _chat_ids(
     conn: Connection, items: Sequence[Item], known: Mapping[tuple[str, str], int]
 ) -> dict[tuple[str, str], int]:
@@ -58,14 +77,15 @@ def _chat_ids(
         return cached
     values = {"channels": list({c for c, _ in wanted}), "addresses": list({a for _, a in wanted})}
     found = {(c, a): i for c, a, i in conn.execute(_CHATS, values) if (c, a) in wanted}
+    # In one order, so that two transactions inserting the same new chats cannot wait on each other.
     missing = [
         {"channel": c, "address": a, "created_at": now}
-        for (c, a), now in wanted.items()
+        for (c, a), now in sorted(wanted.items())
         if (c, a) not in found
     ]
     if missing:
         # Plain executemany, then read back: RETURNING with many rows costs a round trip per row.
-        conn.execute(insert(CHAT), missing)
+        conn.execute(_insert(_INSERT_CHATS, conn, CHAT), missing)
         made = conn.execute(_CHATS, {**values, "addresses": [m["address"] for m in missing]})
         found.update({(c, a): i for c, a, i in made if (c, a) in wanted})
     return found
@@ -108,9 +128,12 @@ def accept_many(
         key = (inbound.channel, inbound.provider_id)
         if key not in known and key not in fresh:
             fresh[key] = (inbound, now)
+    # In the order they came: a chat's messages are answered in the order of their ids.
     rows = [_row(i, chats[(i.channel, str(i.sender))], now) for i, now in fresh.values()]
     if rows:
-        conn.execute(_INSERT_MESSAGES, rows)
+        # A row another transaction stored meanwhile is read back below as if this one had: its
+        # message counts as new on both, and the router is told twice, which costs a look.
+        conn.execute(_insert(_INSERT_MESSAGES, conn, MESSAGE), rows)
         new_ids = _existing(conn, list(fresh.values()))
         last = {
             chats[(i.channel, str(i.sender))]: i.received_at for i, _ in fresh.values() if i.kind != "job"

@@ -10,12 +10,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Connection
 from sqlmodel import func, select
 
 from assistant.store import Store, inbox, leases, outbox
+from assistant.store.batch import Accepted, accept_many
 from assistant.store.inbox import Superseded
 from assistant.store.leases import Replica
-from assistant.store.tables import Reply, Turn
+from assistant.store.tables import Message, Reply, Turn
 from assistant.types import Address, Inbound
 from tests.postgres import postgres_url
 
@@ -140,3 +142,35 @@ async def test_a_turn_whose_messages_were_answered_meanwhile_writes_nothing(eith
     pending = await inbox.pending(store, chat_id)
     assert pending is not None
     assert [m.text for m in pending.messages] == ["two"]
+
+
+@pytest.mark.parametrize("chats", ["new", "known"])
+async def test_the_same_webhook_on_two_replicas_at_once_is_stored_once_and_fails_nothing_else(
+    store: Store, chats: str
+) -> None:
+    # Replica 1 has stored message X (and its chat, when new) but not committed; replica 2's group
+    # commit holds X again and Y, and waits on X's unique keys until replica 1 commits.
+    now = datetime.now(UTC)
+    if chats == "known":
+        await _chat(store, "+41", "before")
+        await _chat(store, "+42", "before")
+    x = Inbound("whatsapp", "wamid.X", Address("whatsapp", "+41"), "hi", now)
+    y = Inbound("whatsapp", "wamid.Y", Address("whatsapp", "+42"), "unrelated", now)
+    with store.engine.connect() as first, store.engine.connect() as second:
+        with first.begin():
+            [stored] = accept_many(first, [(x, now)])
+            later = asyncio.create_task(
+                asyncio.to_thread(_accept_in_a_transaction, second, [(x, now), (y, now)])
+            )
+            await asyncio.sleep(0.5)
+            assert not later.done()  # waiting for replica 1's transaction
+        again, other = await later
+    texts = await store.read(lambda s: sorted(s.exec(select(Message.text).where(Message.text != "before"))))
+    assert texts == ["hi", "unrelated"]
+    assert (again.message_id, again.chat_id) == (stored.message_id, stored.chat_id)
+    assert other.new
+
+
+def _accept_in_a_transaction(conn: Connection, items: list[tuple[Inbound, datetime]]) -> list[Accepted]:
+    with conn.begin():
+        return accept_many(conn, items)

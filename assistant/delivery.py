@@ -180,13 +180,13 @@ class Sender:
         give_up_at = row.reply.created_at + self.max_age
         if not exc.retryable or now >= give_up_at:
             logger.warning("reply %s failed for good: %s", row.reply.id, reason)
-            await outbox.record(self.store, [outbox.failed(row.reply.id, attempts, reason)])
+            await outbox.record(self.store, [outbox.failed(row.reply.id, attempts, reason)], self.replica)
             return True
         # The last try falls at the give-up time, not up to a whole backoff after it.
         next_at = min(now + timedelta(seconds=backoff_s(attempts, self.retry_s)), give_up_at)
         logger.info("reply %s will be retried at %s: %s", row.reply.id, next_at, reason)
         self._retry_at = min(next_at, self._retry_at or next_at)
-        await outbox.record(self.store, [outbox.retry(row.reply.id, attempts, next_at, reason)])
+        await outbox.record(self.store, [outbox.retry(row.reply.id, attempts, next_at, reason)], self.replica)
         return False
 
     def _arm_at(self, at: datetime | None) -> None:

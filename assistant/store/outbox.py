@@ -214,18 +214,22 @@ def failed(reply_id: int, attempts: int, error: str) -> Outcome:
     return Outcome(reply_id, values)
 
 
-def _record(session: Session, outcomes: Sequence[Outcome]) -> None:
+def _record(session: Session, outcomes: Sequence[Outcome], by: str | None) -> None:
     for outcome in outcomes:
         reply = session.get(Reply, outcome.reply_id)
-        if reply is not None:
+        # Only while the attempt is still this sender's: a replica that stalled past its claim may
+        # hear of its failed send after another replica claimed the reply, or sent it.
+        if reply is not None and reply.status == "pending" and reply.claimed_by == by:
             for name, value in outcome.values.items():
                 setattr(reply, name, value)
 
 
-async def record(store: Store, outcomes: Sequence[Outcome]) -> None:
-    """Write what became of several delivery attempts in one transaction."""
+async def record(store: Store, outcomes: Sequence[Outcome], replica: Replica | None = None) -> None:
+    """Write what became of several delivery attempts in one transaction; with `replica`, only for
+    the replies it still has claimed."""
     if outcomes:
-        await store.write(lambda s: _record(s, outcomes))
+        by = None if replica is None else replica.name
+        await store.write(lambda s: _record(s, outcomes, by))
 
 
 def _settle(session: Session, reply_id: int, provider_id: str | None, at: datetime) -> str:

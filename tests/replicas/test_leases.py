@@ -107,6 +107,25 @@ async def test_a_dead_replicas_claims_pass_on_when_they_run_out(store: Store) ->
     assert [d.reply.text for d in await outbox.due(store, now, {"whatsapp"}, replica=B)] == ["r"]
 
 
+async def test_a_failed_send_heard_after_the_claim_passed_on_changes_nothing(store: Store) -> None:
+    now = datetime.now(UTC)
+    short = Replica("short", 0.3)
+    chat_id, [m1] = await _chat(store, "+10", "one")
+    [reply_id] = await inbox.finish_turn(store, Turn(chat_id=chat_id, started_at=now), [m1], ["r"])
+    assert len(await outbox.due(store, now, {"whatsapp"}, replica=short)) == 1
+    await asyncio.sleep(0.5)  # the claim runs out while its send hangs; B claims the reply
+    assert [d.reply.id for d in await outbox.due(store, now, {"whatsapp"}, replica=B)] == [reply_id]
+    await outbox.record(store, [outbox.failed(reply_id, 1, "timed out")], short)
+    claimed = await store.read(lambda s: s.get(Reply, reply_id))
+    assert claimed is not None
+    assert (claimed.status, claimed.claimed_by, claimed.error) == ("pending", "b", None)
+    await outbox.settle(store, reply_id, "wamid.r", now)
+    await outbox.record(store, [outbox.retry(reply_id, 1, now, "timed out")], short)
+    sent = await store.read(lambda s: s.get(Reply, reply_id))
+    assert sent is not None
+    assert (sent.status, sent.next_attempt_at, sent.error) == ("sent", None, None)
+
+
 async def test_a_stopping_replica_lets_its_leases_and_claims_go(store: Store) -> None:
     now = datetime.now(UTC)
     chat_id, [m1] = await _chat(store, "+6", "one")

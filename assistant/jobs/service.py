@@ -105,13 +105,15 @@ class JobService:
         assert job is not None
         assert job.id is not None
         plan = catch_up(spec_of(job), job.last_due_at, now, job.grace_s)
+        claimed = True
         if plan.late_due_at is not None:
-            await self._run(job, plan.late_due_at, now, plan.next_due_at, late=True)
+            claimed = await self._run(job, plan.late_due_at, now, plan.next_due_at, late=True)
         elif plan.last_missed_at is not None:
             job_id, missed_at = job.id, plan.last_missed_at
             values = {"last_outcome": "missed", "next_run_at": plan.next_due_at}
-            await self.store.write(lambda s: jobs.claim(s, job_id, missed_at, **values))
-        if plan.missed_count:
+            claimed = await self.store.write(lambda s: jobs.claim(s, job_id, missed_at, **values))
+        # Told by the one that claimed the times (two leaders for a moment both catch up).
+        if plan.missed_count and claimed:
             missed.setdefault(job.chat_id, []).append(missed_line(job, plan))
         if plan.next_due_at is not None:
             self.timer.put(job.id, spec_of(job), plan.next_due_at)

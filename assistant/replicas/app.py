@@ -37,12 +37,15 @@ class Tasks:
         await asyncio.gather(*self._running, return_exceptions=True)
 
 
-async def _rearm(service: JobService, job_ids: list[int]) -> None:
-    """Arm the jobs as their rows now are (another replica changed them), when leading."""
-    for job_id in job_ids:
-        job = await jobs.get(service.store, job_id) if service.leading else None
-        if job is not None:
-            service.arm(job)
+async def _rearm(service: JobService, job_ids: list[int], turn: asyncio.Lock) -> None:
+    """Arm the jobs as their rows now are (another replica changed them), when leading. One wake-up
+    at a time, in the order they came: of a pause and a resume told in quick succession, the pause's
+    read finishing last would leave a live job unarmed."""
+    async with turn:
+        for job_id in job_ids:
+            job = await jobs.get(service.store, job_id) if service.leading else None
+            if job is not None:
+                service.arm(job)
 
 
 async def _refresh(service: JobService) -> None:
@@ -92,7 +95,8 @@ async def replicas_ctx(app: web.Application) -> AsyncIterator[None]:
         await store.write(lambda s: leases.wake(s, "job", [job_id]))
 
     service.announce = announce
-    handlers = {"handled": app[HANDLED].fire, "job": lambda ids: tasks.spawn(_rearm(service, ids))}
+    rearming = asyncio.Lock()
+    handlers = {"handled": app[HANDLED].fire, "job": lambda ids: tasks.spawn(_rearm(service, ids, rearming))}
     bus = Bus(dsn, replica.name, handlers, lambda: _catch_up(app))
     held = app[LEASES] = Leases(store, replica, app[CLOCK])
     heartbeat = Heartbeat(held, lambda chat_id: _route(app, chat_id), lambda: _wake_sender(app))

@@ -20,7 +20,8 @@ from assistant.types import Inbound
 
 @dataclass(frozen=True)
 class Accepted:
-    """What the inbox did with one inbound message; `new` is False for a redelivery."""
+    """What the inbox did with one inbound message; `new` is False for a redelivery (one that two
+    replicas store at the same moment counts as new on both)."""
 
     message_id: int
     chat_id: int
@@ -132,7 +133,7 @@ def accept_many(
     rows = [_row(i, chats[(i.channel, str(i.sender))], now) for i, now in fresh.values()]
     if rows:
         # A row another transaction stored meanwhile is read back below as if this one had: its
-        # message counts as new on both, and the router is told twice, which costs a look.
+        # message counts as new on both (in the accepted metric too), and both routers look.
         conn.execute(_insert(_INSERT_MESSAGES, conn, MESSAGE), rows)
         new_ids = _existing(conn, list(fresh.values()))
         last = {

@@ -216,9 +216,9 @@ def failed(reply_id: int, attempts: int, error: str) -> Outcome:
 
 def _record(session: Session, outcomes: Sequence[Outcome], by: str | None) -> None:
     for outcome in outcomes:
-        reply = session.get(Reply, outcome.reply_id)
-        # Only while the attempt is still this sender's: a replica that stalled past its claim may
-        # hear of its failed send after another replica claimed the reply, or sent it.
+        # Locked, and only while the attempt is still this sender's: a replica that stalled past its
+        # claim may hear of its failed send after another replica claimed the reply, or sent it.
+        reply = session.get(Reply, outcome.reply_id, with_for_update=True)
         if reply is not None and reply.status == "pending" and reply.claimed_by == by:
             for name, value in outcome.values.items():
                 setattr(reply, name, value)

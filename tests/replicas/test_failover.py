@@ -154,12 +154,14 @@ def cut_off(port: int) -> Iterator[None]:
     rules = [
         ["INPUT", "-i", "lo", "-p", "tcp", flag, str(port), "-j", "DROP"] for flag in ("--sport", "--dport")
     ]
-    for rule in rules:
-        subprocess.run([IPTABLES, "-I", *rule], check=True)
+    inserted: list[list[str]] = []
     try:
+        for rule in rules:
+            subprocess.run([IPTABLES, "-I", *rule], check=True)
+            inserted.append(rule)
         yield
     finally:
-        for rule in rules:
+        for rule in inserted:
             subprocess.run([IPTABLES, "-D", *rule], check=False)
 
 

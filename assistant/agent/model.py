@@ -1,15 +1,19 @@
-"""The model boundary: Ollama's native /api/chat through the `ollama` package, with explicit timeouts."""
+"""The model boundary: Ollama's native /api/chat (see `wire`), with explicit timeouts; the `ollama`
+package for the rest of Ollama's API (show, list, pull)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import aiohttp
 import httpx
 import ollama
 
+from assistant.agent import wire
 from assistant.agent.backends import Backend, Backends, split_urls
 from assistant.errors import HearthError, ModelMissing, ModelUnavailable, ServerFailing
 from assistant.settings import Settings
@@ -72,8 +76,35 @@ def _keep_alive(raw: str) -> str | float:
         return raw
 
 
-def _tool_calls(message: ollama.Message) -> list[ToolCall]:
-    return [ToolCall(call.function.name, dict(call.function.arguments)) for call in message.tool_calls or []]
+def _tool_calls(message: Mapping[str, Any]) -> list[ToolCall]:
+    """The calls in a chunk's message; a call that is not Ollama's shape is the server's fault."""
+    calls: list[ToolCall] = []
+    for call in message.get("tool_calls") or []:
+        function = call.get("function") if isinstance(call, dict) else None
+        arguments = function.get("arguments") if isinstance(function, dict) else None
+        if not isinstance(function, dict) or not isinstance(function.get("name"), str):
+            raise ValueError(f"a tool call without a name: {call!r:.80}")
+        if arguments is not None and not isinstance(arguments, dict):
+            raise ValueError(f"a tool call's arguments are not an object: {call!r:.80}")
+        calls.append(ToolCall(function["name"], dict(arguments or {})))
+    return calls
+
+
+class _Answer:
+    """A streamed answer as its chunks arrive; `reply` is set by the final one."""
+
+    def __init__(self) -> None:
+        self.content: list[str] = []
+        self.calls: list[ToolCall] = []
+        self.reply: ModelReply | None = None
+
+    def add(self, chunk: Mapping[str, Any]) -> None:
+        message = chunk.get("message") or {}
+        self.content.append(message.get("content") or "")
+        self.calls.extend(_tool_calls(message))
+        if chunk.get("done"):
+            tokens = (chunk.get("prompt_eval_count") or 0, chunk.get("eval_count") or 0)
+            self.reply = ModelReply("".join(self.content), self.calls, *tokens)
 
 
 class OllamaModel:
@@ -91,6 +122,8 @@ class OllamaModel:
         )
         # Whether the model thinks (it is then asked not to); None until Ollama has said.
         self.thinking: bool | None = None
+        self._timeout = aiohttp.ClientTimeout(sock_connect=options.connect_timeout_s)
+        self._session: aiohttp.ClientSession | None = None
 
     @property
     def name(self) -> str:
@@ -102,7 +135,16 @@ class OllamaModel:
         return self.backends.servers[0].client
 
     async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
         await self.backends.close()
+
+    def session(self) -> aiohttp.ClientSession:
+        """The HTTP session of chat calls, made on first use (it belongs to the running loop)."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=self._timeout, trust_env=True)
+        return self._session
 
     async def info(self) -> ModelInfo:
         """The model's capabilities, asked of every server (which also learns which servers lack it):
@@ -170,56 +212,42 @@ class OllamaModel:
             async with asyncio.timeout(self.options.total_timeout_s):
                 if self.thinking is None:
                     self.thinking = "thinking" in (await self._show(backend)).capabilities
-                return await self._stream(backend.client, messages, tools)
-        except ollama.ResponseError as exc:
-            if exc.status_code == 404:
-                raise ModelMissing(self.options.model) from exc
-            text = f"ollama answered {exc.status_code}: {exc.error}"
-            if exc.status_code >= 500:
-                raise ServerFailing(text) from exc
-            raise ModelUnavailable(text) from exc
-        except (ConnectionError, httpx.HTTPError, TimeoutError) as exc:
-            raise ServerFailing(type(exc).__name__) from exc
+                return await self._stream(backend.url, messages, tools)
+        except (aiohttp.ClientError, ConnectionError, TimeoutError) as exc:
+            raise ServerFailing(str(exc) or type(exc).__name__) from exc
 
     async def _stream(
         self,
-        client: ollama.AsyncClient,
+        url: str,
         messages: Sequence[Mapping[str, Any]],
         tools: Sequence[Mapping[str, Any]] | None,
     ) -> ModelReply:
-        stream: AsyncIterator[ollama.ChatResponse] = await client.chat(
-            model=self.options.model,
-            messages=list(messages),
-            tools=list(tools) if tools else None,
-            stream=True,
-            options={"num_ctx": self.options.num_ctx},
-            keep_alive=_keep_alive(self.options.keep_alive),
+        request = wire.ChatRequest(
+            self.options.model,
+            self.options.num_ctx,
+            _keep_alive(self.options.keep_alive),
             think=False if self.thinking else None,
         )
-        content: list[str] = []
-        calls: list[ToolCall] = []
-        reply: ModelReply | None = None
+        data = wire.body(request, messages, tools)
+        answer = _Answer()
         loop = asyncio.get_running_loop()
         try:
             async with asyncio.timeout(self.options.first_token_timeout_s) as deadline:
                 # Read on to the end of the body after the final chunk: a response read whole leaves
                 # its connection open for the next call, one cut short closes it.
-                async for chunk in stream:
-                    if reply is not None:
-                        continue
-                    deadline.reschedule(loop.time() + self.options.stall_timeout_s)
-                    content.append(chunk.message.content or "")
-                    calls.extend(_tool_calls(chunk.message))
-                    if chunk.done:
-                        tokens = (chunk.prompt_eval_count or 0, chunk.eval_count or 0)
-                        reply = ModelReply("".join(content), calls, *tokens)
-                        deadline.reschedule(loop.time() + END_OF_BODY_S)
+                stream = wire.chunks(self.session(), url, data, self.options.model)
+                async with contextlib.aclosing(stream):
+                    async for chunk in stream:
+                        if answer.reply is None:
+                            answer.add(chunk)
+                            wait_s = END_OF_BODY_S if answer.reply else self.options.stall_timeout_s
+                            deadline.reschedule(loop.time() + wait_s)
         except TimeoutError:
-            if reply is None:
+            if answer.reply is None:
                 raise
-        if reply is None:
+        if answer.reply is None:
             raise ServerFailing("the stream ended before its final chunk")
-        return reply
+        return answer.reply
 
     async def pull(self) -> AsyncIterator[ollama.ProgressResponse]:
         """Progress of pulling the configured model, as Ollama reports it. ModelUnavailable when

@@ -1,0 +1,104 @@
+"""Ollama's streaming /api/chat, spoken over aiohttp: the one model call every turn makes.
+
+The `ollama` package stays for what is done now and then (show, list, pull). A chat call through it
+validated every message of the history into a pydantic model and dumped it back before httpx sent
+it, which cost several times what the call itself does on a local server; here the request is the
+JSON Ollama documents, written once, and the answer is read line by line as it streams.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from assistant.errors import ModelMissing, ModelUnavailable, ServerFailing
+
+# A stream's lines are small (a token each), but a tool call arrives whole in one line.
+READ_BYTES = 1 << 16
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    """The body of one /api/chat call, less the messages and tools."""
+
+    model: str
+    num_ctx: int
+    keep_alive: str | float
+    think: bool | None = None
+
+
+def headers() -> dict[str, str]:
+    """What every call sends; a key in OLLAMA_API_KEY is sent as the `ollama` package sends it."""
+    found = {"Content-Type": "application/json", "Accept": "application/x-ndjson", "User-Agent": "hearth"}
+    key = os.environ.get("OLLAMA_API_KEY")
+    if key:
+        found["Authorization"] = f"Bearer {key}"
+    return found
+
+
+def body(
+    request: ChatRequest, messages: Sequence[Mapping[str, Any]], tools: Sequence[Mapping[str, Any]] | None
+) -> bytes:
+    """The request as Ollama reads it; a message's empty fields are left out, as Ollama expects."""
+    sent: dict[str, Any] = {
+        "model": request.model,
+        "messages": [{k: v for k, v in m.items() if v} for m in messages],
+        "stream": True,
+        "options": {"num_ctx": request.num_ctx},
+        "keep_alive": request.keep_alive,
+    }
+    if tools:
+        sent["tools"] = list(tools)
+    if request.think is not None:
+        sent["think"] = request.think
+    return json.dumps(sent, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def refusal(status: int, text: str, model: str) -> ModelUnavailable | ModelMissing:
+    """The error for an answer other than 200: Ollama's `{"error": ...}` when it sent one."""
+    if status == 404:
+        return ModelMissing(model)
+    try:
+        said = json.loads(text).get("error") or text
+    except (ValueError, AttributeError):
+        said = text
+    message = f"ollama answered {status}: {said}"
+    return ServerFailing(message) if status >= 500 else ModelUnavailable(message)
+
+
+async def chunks(
+    session: aiohttp.ClientSession, url: str, data: bytes, model: str
+) -> AsyncGenerator[dict[str, Any], None]:
+    """Each chunk of the streamed answer, as Ollama sent it, to the end of the body. An `error`
+    chunk raises ServerFailing; a line that is not JSON raises json.JSONDecodeError."""
+    async with session.post(f"{url}/api/chat", data=data, headers=headers()) as response:
+        if response.status != 200:
+            raise refusal(response.status, await response.text(errors="replace"), model)
+        async for line in _lines(response.content):
+            part = json.loads(line)
+            if not isinstance(part, dict):
+                raise ValueError(f"a chunk of the answer is not an object: {line[:80]!r}")
+            if part.get("error"):
+                raise ServerFailing(f"ollama said: {part['error']}")
+            yield part
+
+
+async def _lines(content: aiohttp.StreamReader) -> AsyncIterator[bytes]:
+    """The body's non-empty lines, however long (aiohttp's own line reader caps their length)."""
+    buffer = bytearray()
+    while data := await content.read(READ_BYTES):
+        start = len(buffer)
+        buffer += data
+        while (end := buffer.find(b"\n", start)) >= 0:
+            line = bytes(buffer[:end]).strip()
+            del buffer[: end + 1]
+            start = 0
+            if line:
+                yield line
+    if buffer.strip():
+        yield bytes(buffer).strip()

@@ -150,7 +150,7 @@ async def test_the_token_budget_stops_further_calls(rig: Rig) -> None:
 
 def ours(tasks: set[asyncio.Task[Any]]) -> set[asyncio.Task[Any]]:
     """The tasks that are not the fake server's own (it serves each open connection in a task)."""
-    return {t for t in tasks if t.get_coro().__qualname__ != "RequestHandler.start"}
+    return {t for t in tasks if getattr(t.get_coro(), "__qualname__", "") != "RequestHandler.start"}
 
 
 async def test_cancelling_the_caller_cancels_every_member(rig: Rig) -> None:

@@ -15,7 +15,7 @@ from assistant.agent.builtins import GetTime
 from assistant.agent.offer import MoreTools, Offer
 from assistant.agent.tools import ToolRegistry
 from assistant.agent.turn import Agent
-from assistant.channels import Channel
+from assistant.channels import Channel, api
 from assistant.channels import app as channel_app
 from assistant.channels.space import SPACE
 from assistant.commands import CommandContext, Commands
@@ -110,6 +110,7 @@ async def core_ctx(app: web.Application) -> AsyncIterator[None]:
         screen=screen,
         media=app[MEDIA].service,
         composer=app[MEDIA].composer,
+        read_back=frozenset({api.NAME}),
     )
     app[SENDER] = sender
     app[ROUTER] = Router(

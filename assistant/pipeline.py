@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
@@ -125,6 +126,7 @@ class Pipeline:
         screen: Screen | None = None,
         media: MediaService | None = None,
         composer: Composer | None = None,
+        read_back: frozenset[str] = frozenset(),
     ) -> None:
         self.store = store
         self.agent = agent
@@ -141,6 +143,8 @@ class Pipeline:
         self.screen = screen
         self.media = media
         self.composer = composer
+        # Channels whose replies are delivered by being written: their clients read them back.
+        self.read_back = read_back
 
     async def handle(self, chat: Chat, batch: list[Message]) -> None:
         """Handle the oldest command alone, or the run of plain messages before the next command."""
@@ -260,6 +264,8 @@ class Pipeline:
         turn.duration_ms = int((turn.finished_at - turn.started_at).total_seconds() * 1000)
         ids = [m.id for m in group if m.id is not None]
         end = TurnEnd(turn, group, status, result)
+        delivered = bool(replies) and all(m.channel in self.read_back for m in group)
+        carried = dataclasses.replace(carried, delivered=delivered)
 
         def record(session: Session) -> None:
             for recorder in self.recorders:
@@ -269,7 +275,10 @@ class Pipeline:
         self.metrics.turns.inc()
         self.metrics.handled.inc(len(ids))
         self.metrics.turn_seconds.observe(turn.duration_ms / 1000)
-        self.on_reply()
+        if delivered:
+            self.metrics.sent.inc(len(replies))
+        else:
+            self.on_reply()
         await self._tell(end)
         self.handled.fire(ids)
 

@@ -232,3 +232,21 @@ def test_retry_delays_grow_and_are_capped(attempts: int, low: float, high: float
     rng = random.Random(7)
     delays = [backoff_s(attempts, 2.0, rng) for _ in range(50)]
     assert all(low <= d <= high for d in delays)
+
+
+async def test_an_api_reply_is_readable_as_sent_while_another_channel_is_slow(
+    aiohttp_client: MakeClient, settings: Settings
+) -> None:
+    # The API's replies are delivered by being written: they never wait behind the outbox sender,
+    # which here is stuck on a provider that does not answer.
+    channel = Flaky()
+    channel.hold = {"echo: slow"}
+    client = await start(aiohttp_client, settings, channel)
+    await say(client.app, "slow")
+    await asyncio.wait_for(channel.holding.wait(), 5)
+    view = await wait_handled(client, await send(client, "a", "hello"))
+    assert [(r["text"], r["status"]) for r in view["replies"]] == [("echo: hello", "sent")]
+    metrics = await (await client.get("/metrics")).text()
+    assert "hearth_replies_sent_total 1" in metrics
+    channel.gate.set()
+    await until(lambda: channel.sent == ["echo: slow"])

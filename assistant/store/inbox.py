@@ -139,6 +139,9 @@ class Carried:
 
     files: Sequence[MediaFile] = ()
     meta: Mapping[str, str] = field(default_factory=dict)
+    # The replies are delivered by being written (a channel whose client reads them back): they
+    # are stored as sent and the outbox never holds them.
+    delivered: bool = False
 
 
 _INSERTS: dict[str, sa.Insert] = {}
@@ -171,6 +174,8 @@ def _finish(
     # Written at the turn's end by the app's clock, which is what a reply's age is measured by.
     at = turn.finished_at or turn.started_at
     rows = [Reply(chat_id=turn.chat_id, turn_id=turn_id, text=text, created_at=at) for text in replies]
+    for row in rows if carried.delivered else ():
+        row.status, row.sent_at = "sent", at
     if rows:
         rows[-1].meta = dict(carried.meta)
     ids = [insert(session, row) for row in rows]

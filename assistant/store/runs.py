@@ -79,7 +79,8 @@ def close_turn(session: Session, turn: Turn, tool_calls: list[dict[str, Any]]) -
     """Inside the transaction that writes the turn: record the lead's run and attach the turn's
     members to it."""
     assert turn.id is not None
-    lead = Run(
+    lead = inbox.row_values(
+        Run,
         turn_id=turn.id,
         chat_id=turn.chat_id,
         turn_started_at=turn.started_at,
@@ -97,7 +98,7 @@ def close_turn(session: Session, turn: Turn, tool_calls: list[dict[str, Any]]) -
     )
     connection = session.connection()
     members = [run_id for (run_id,) in connection.execute(_MEMBERS, _belonging(turn))]
-    lead_id = inbox.insert(session, lead)
+    lead_id = inbox.insert_values(session, Run.__table__, lead)  # type: ignore[attr-defined]
     if members:
         joined = col(Run.id).in_(members)
         connection.execute(sa.update(Run).where(joined).values(turn_id=turn.id))

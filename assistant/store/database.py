@@ -90,6 +90,10 @@ class Store:
         # Held by every write, so a transaction that awaits in its middle never meets another
         # writer on SQLite's lock (which would block the event loop for the busy timeout).
         self._write_lock = asyncio.Lock()
+        # The loop's own connections (SQLite): one to read, one to write without waiting for the
+        # lock; held for good, so a transaction on the loop checks nothing out of the pool.
+        self._loop_reads: sa.Connection | None = None
+        self._loop_writes: sa.Connection | None = None
 
     @classmethod
     async def open(cls, url: str, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Store:
@@ -99,12 +103,22 @@ class Store:
         return cls(engine)
 
     async def close(self) -> None:
+        for connection in (self._loop_reads, self._loop_writes):
+            if connection is not None:
+                connection.close()
+        self._loop_reads = self._loop_writes = None
         self._writer.shutdown(wait=True)
         self._readers.shutdown(wait=True)
         await asyncio.to_thread(self.engine.dispose)
 
     def _read(self, work: Work[T]) -> T:
         with Session(self.engine, expire_on_commit=False) as session:
+            return work(session)
+
+    def _read_inline(self, work: Work[T]) -> T:
+        if self._loop_reads is None or self._loop_reads.invalidated:
+            self._loop_reads = self.engine.connect()
+        with Session(self._loop_reads, expire_on_commit=False) as session:
             return work(session)
 
     def _write(self, work: Work[T]) -> T:
@@ -114,22 +128,20 @@ class Store:
     def _write_unless_locked(self, work: Work[T]) -> T:
         """`_write` without waiting for SQLite's lock: OperationalError (`locked`) if another
         process holds it, the transaction rolled back whole."""
-        with Session(self.engine, expire_on_commit=False) as session:
-            sqlite = session.connection().connection.driver_connection
+        if self._loop_writes is None or self._loop_writes.invalidated:
+            self._loop_writes = self.engine.connect()
+            sqlite = self._loop_writes.connection.driver_connection
             assert sqlite is not None
-            waits = sqlite.execute("PRAGMA busy_timeout").fetchone()[0]
             sqlite.execute("PRAGMA busy_timeout=0")
-            try:
-                result = work(session)
-                session.commit()
-                return result
-            finally:
-                sqlite.execute(f"PRAGMA busy_timeout={int(waits)}")
+        with Session(self._loop_writes, expire_on_commit=False) as session:
+            result = work(session)
+            session.commit()
+            return result
 
     async def read(self, work: Work[T]) -> T:
         """Run `work(session)` for reading and return what it returns."""
         if self.inline:
-            return self._read(work)
+            return self._read_inline(work)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._readers, self._read, work)
 

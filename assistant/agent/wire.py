@@ -10,16 +10,13 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 
 from assistant.errors import ModelMissing, ModelUnavailable, ServerFailing
-
-# A stream's lines are small (a token each), but a tool call arrives whole in one line.
-READ_BYTES = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -79,26 +76,13 @@ async def chunks(
     async with session.post(f"{url}/api/chat", data=data, headers=headers()) as response:
         if response.status != 200:
             raise refusal(response.status, await response.text(errors="replace"), model)
-        async for line in _lines(response.content):
+        async for raw in response.content:
+            line = raw.strip()
+            if not line:
+                continue
             part = json.loads(line)
             if not isinstance(part, dict):
                 raise ValueError(f"a chunk of the answer is not an object: {line[:80]!r}")
             if part.get("error"):
                 raise ServerFailing(f"ollama said: {part['error']}")
             yield part
-
-
-async def _lines(content: aiohttp.StreamReader) -> AsyncIterator[bytes]:
-    """The body's non-empty lines, however long (aiohttp's own line reader caps their length)."""
-    buffer = bytearray()
-    while data := await content.read(READ_BYTES):
-        start = len(buffer)
-        buffer += data
-        while (end := buffer.find(b"\n", start)) >= 0:
-            line = bytes(buffer[:end]).strip()
-            del buffer[: end + 1]
-            start = 0
-            if line:
-                yield line
-    if buffer.strip():
-        yield bytes(buffer).strip()

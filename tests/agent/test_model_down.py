@@ -149,8 +149,9 @@ async def test_a_model_missing_mid_run_is_waited_for(
     [
         Step(content="half of an answer", cut=True),
         Step(content="half of an answer", drop=True),
+        Step(content="half of an answer", failed_midway=True, error="llama runner process has terminated"),
     ],
-    ids=["ends-early", "connection-dropped"],
+    ids=["ends-early", "connection-dropped", "error-chunk"],
 )
 async def test_a_stream_broken_before_its_final_chunk_is_retried(
     client: AppClient, fake: FakeOllama, broken: Step

@@ -211,7 +211,9 @@ class FakeOllama:
         lines = [_line(chat_chunk(model, message)) for message in stream_messages(step)]
         if step.garbled:
             lines.insert(1, b"<html>not json</html>\n")
-        if not (step.cut or step.drop):
+        if step.failed_midway:
+            lines[1:] = [_line({"error": step.error})]
+        elif not (step.cut or step.drop):
             lines.append(_line(chat_chunk(model, {}, **final_fields(step))))
         return await _stream(request, lines, stall_after_s=step.stall_after_s, drop=step.drop)
 

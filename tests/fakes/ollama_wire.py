@@ -33,10 +33,13 @@ class Step:
     eval_count: int = 5
     thinking: str = ""
     # Ways a stream goes wrong: it ends cleanly before its `done: true` chunk (`cut`), the
-    # connection drops in the middle of the body (`drop`), or a line is not JSON (`garbled`).
+    # connection drops in the middle of the body (`drop`), a line is not JSON (`garbled`), or the
+    # server gives up after the first chunk with an `{"error": ...}` line, as Ollama does when its
+    # runner fails mid-answer (`failed_midway`).
     cut: bool = False
     drop: bool = False
     garbled: bool = False
+    failed_midway: bool = False
 
 
 Responder = Callable[[dict[str, Any]], Step | Awaitable[Step]]

@@ -75,9 +75,11 @@ def _belonging(turn: Turn) -> dict[str, Any]:
     return {"turn_id": turn.id, "chat_id": turn.chat_id, "at": turn.started_at}
 
 
-def close_turn(session: Session, turn: Turn, tool_calls: list[dict[str, Any]]) -> None:
+def close_turn(
+    session: Session, turn: Turn, tool_calls: list[dict[str, Any]], *, members: bool = True
+) -> None:
     """Inside the transaction that writes the turn: record the lead's run and attach the turn's
-    members to it."""
+    members to it (`members` False: the caller knows there are none, and none are looked for)."""
     assert turn.id is not None
     lead = inbox.row_values(
         Run,
@@ -97,10 +99,11 @@ def close_turn(session: Session, turn: Turn, tool_calls: list[dict[str, Any]]) -
         tool_calls=tool_calls,
     )
     connection = session.connection()
-    members = [run_id for (run_id,) in connection.execute(_MEMBERS, _belonging(turn))]
+    found = connection.execute(_MEMBERS, _belonging(turn)) if members else ()
+    member_ids = [run_id for (run_id,) in found]
     lead_id = inbox.insert_values(session, Run.__table__, lead)  # type: ignore[attr-defined]
-    if members:
-        joined = col(Run.id).in_(members)
+    if member_ids:
+        joined = col(Run.id).in_(member_ids)
         connection.execute(sa.update(Run).where(joined).values(turn_id=turn.id))
         orphans = joined & col(Run.parent_id).is_(None)
         connection.execute(sa.update(Run).where(orphans).values(parent_id=lead_id))

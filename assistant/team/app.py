@@ -115,4 +115,6 @@ def record_lead(session: Session, end: TurnEnd) -> None:
         return
     result = end.result
     calls = [{"name": c.name, "arguments": dict(c.arguments)} for c in result.tool_calls] if result else []
-    runs.close_turn(session, end.turn, calls)
+    # Members are made by tool calls: a turn that answered without one has none. A failed turn may
+    # have made some before it failed.
+    runs.close_turn(session, end.turn, calls, members=result is None or bool(calls))

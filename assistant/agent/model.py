@@ -143,7 +143,7 @@ class OllamaModel:
     def session(self) -> aiohttp.ClientSession:
         """The HTTP session of chat calls, made on first use (it belongs to the running loop)."""
         if self._session is None:
-            self._session = aiohttp.ClientSession(timeout=self._timeout)
+            self._session = aiohttp.ClientSession(timeout=self._timeout, headers=wire.headers())
         return self._session
 
     async def info(self) -> ModelInfo:

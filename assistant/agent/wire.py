@@ -30,7 +30,8 @@ class ChatRequest:
 
 
 def headers() -> dict[str, str]:
-    """What every call sends; a key in OLLAMA_API_KEY is sent as the `ollama` package sends it."""
+    """What every call of a session sends; a key in OLLAMA_API_KEY is sent as the `ollama` package
+    sends it (read when the session is made, as the package reads it when its client is)."""
     found = {"Content-Type": "application/json", "Accept": "application/x-ndjson", "User-Agent": "hearth"}
     key = os.environ.get("OLLAMA_API_KEY")
     if key:
@@ -71,9 +72,10 @@ def refusal(status: int, text: str, model: str) -> ModelUnavailable | ModelMissi
 async def chunks(
     session: aiohttp.ClientSession, url: str, data: bytes, model: str
 ) -> AsyncGenerator[dict[str, Any], None]:
-    """Each chunk of the streamed answer, as Ollama sent it, to the end of the body. An `error`
-    chunk raises ServerFailing; a line that is not JSON raises json.JSONDecodeError."""
-    async with session.post(f"{url}/api/chat", data=data, headers=headers()) as response:
+    """Each chunk of the streamed answer, as Ollama sent it, to the end of the body; `session` sends
+    `headers()`. An `error` chunk raises ServerFailing; a line that is not JSON raises
+    json.JSONDecodeError."""
+    async with session.post(f"{url}/api/chat", data=data) as response:
         if response.status != 200:
             raise refusal(response.status, await response.text(errors="replace"), model)
         async for raw in response.content:

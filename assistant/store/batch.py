@@ -14,6 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from assistant.store import Store
+from assistant.store.prepared import Prepared
 from assistant.store.tables import Chat, Message
 from assistant.types import Inbound
 
@@ -104,6 +105,10 @@ def _existing(conn: Connection, items: Sequence[Item]) -> dict[tuple[str, str], 
     return {(c, p): i for c, p, i in conn.execute(_EXISTING, values)}
 
 
+def _row_names() -> list[str]:
+    return ["chat_id", "channel", "provider_id", "kind", "text", "meta", "status", "attempts", "created_at"]
+
+
 def _row(inbound: Inbound, chat_id: int, now: datetime) -> dict[str, object]:
     return {
         "chat_id": chat_id,
@@ -118,10 +123,62 @@ def _row(inbound: Inbound, chat_id: int, now: datetime) -> dict[str, object]:
     }
 
 
+# One message on SQLite, the common case (the API, the console, a webhook on a quiet evening): four
+# prepared statements on the driver instead of five through SQLAlchemy, about a sixth of the time.
+_CHAT_ID = Prepared(
+    select(CHAT.c.id).where(CHAT.c.channel == bindparam("channel"), CHAT.c.address == bindparam("address"))
+)
+_ADD_CHAT = Prepared(
+    sqlite.insert(CHAT)
+    .values(channel=bindparam("channel"), address=bindparam("address"), created_at=bindparam("at"))
+    .on_conflict_do_nothing(index_elements=["channel", "address"])
+)
+_MESSAGE_ID = Prepared(
+    select(MESSAGE.c.id).where(
+        MESSAGE.c.channel == bindparam("channel"), MESSAGE.c.provider_id == bindparam("provider_id")
+    )
+)
+_ADD_MESSAGE = Prepared(
+    sqlite.insert(MESSAGE)
+    .values({name: bindparam(name) for name in _row_names()})
+    .on_conflict_do_nothing(index_elements=["channel", "provider_id"])
+    .returning(MESSAGE.c.id)
+)
+_LAST_INBOUND = Prepared(_SET_LAST_INBOUND)
+
+
+def _accept_one(
+    conn: Connection, inbound: Inbound, now: datetime, chat_ids: Mapping[tuple[str, str], int]
+) -> Accepted:
+    key = {"channel": inbound.channel, "address": str(inbound.sender)}
+    chat_id = chat_ids.get((inbound.channel, key["address"]))
+    if chat_id is None:
+        found = _CHAT_ID.first(conn, key)
+        if found is None:
+            _ADD_CHAT.run(conn, {**key, "at": now})
+            found = _CHAT_ID.first(conn, key)
+        assert found is not None
+        chat_id = found[0]
+    message = {"channel": inbound.channel, "provider_id": inbound.provider_id}
+    existing = _MESSAGE_ID.first(conn, message)
+    if existing is not None:
+        return Accepted(existing[0], chat_id, False)
+    added = _ADD_MESSAGE.first(conn, _row(inbound, chat_id, now))
+    if added is None:  # another program stored it since the look-up
+        existing = _MESSAGE_ID.first(conn, message)
+        assert existing is not None
+        return Accepted(existing[0], chat_id, False)
+    if inbound.kind != "job":
+        _LAST_INBOUND.run(conn, {"chat_id": chat_id, "at": inbound.received_at})
+    return Accepted(added[0], chat_id, True)
+
+
 def accept_many(
     conn: Connection, items: Sequence[Item], chat_ids: Mapping[tuple[str, str], int] | None = None
 ) -> list[Accepted]:
     """The same as `inbox.accept` for many messages at once, in a handful of statements."""
+    if len(items) == 1 and conn.dialect.name == "sqlite":
+        return [_accept_one(conn, *items[0], chat_ids or {})]
     chats = _chat_ids(conn, items, chat_ids or {})
     known = _existing(conn, items)
     fresh: dict[tuple[str, str], tuple[Inbound, datetime]] = {}

@@ -23,6 +23,10 @@ logger = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
 LOCKED_RETRY_S = 0.5
+# Writes on the loop's connection between two checkpoints of the WAL, which run on the writer
+# thread: SQLite's own (every 1000 pages) would copy the log into the file on the event loop,
+# stalling every chat for several milliseconds.
+CHECKPOINT_EVERY = 200
 # Drivers Hearth used to name for asyncio; the store runs sync drivers in worker threads.
 _SYNC_DRIVERS = {"sqlite+aiosqlite": "sqlite", "postgresql+asyncpg": "postgresql+psycopg"}
 
@@ -94,6 +98,8 @@ class Store:
         # lock; held for good, so a transaction on the loop checks nothing out of the pool.
         self._loop_reads: sa.Connection | None = None
         self._loop_writes: sa.Connection | None = None
+        self._since_checkpoint = 0
+        self._checkpointing: asyncio.Task[None] | None = None
 
     @classmethod
     async def open(cls, url: str, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Store:
@@ -103,6 +109,8 @@ class Store:
         return cls(engine)
 
     async def close(self) -> None:
+        if self._checkpointing is not None:
+            await self._checkpointing
         for connection in (self._loop_reads, self._loop_writes):
             if connection is not None:
                 connection.close()
@@ -133,10 +141,35 @@ class Store:
             sqlite = self._loop_writes.connection.driver_connection
             assert sqlite is not None
             sqlite.execute("PRAGMA busy_timeout=0")
+            sqlite.execute("PRAGMA wal_autocheckpoint=0")
         with Session(self._loop_writes, expire_on_commit=False) as session:
             result = work(session)
             session.commit()
-            return result
+        self._count_for_checkpoint()
+        return result
+
+    def _count_for_checkpoint(self) -> None:
+        self._since_checkpoint += 1
+        busy = self._checkpointing is not None and not self._checkpointing.done()
+        if self._since_checkpoint >= CHECKPOINT_EVERY and not busy:
+            self._since_checkpoint = 0
+            self._checkpointing = asyncio.get_running_loop().create_task(self._checkpoint())
+
+    async def _checkpoint(self) -> None:
+        """Copy the WAL into the database file on the writer thread: the bulk while writes go on,
+        then what they added meanwhile with writes held back, so that the log is wholly copied
+        and the next write starts it over (under a steady load it would otherwise only grow)."""
+        loop = asyncio.get_running_loop()
+        try:
+            await loop.run_in_executor(self._writer, self._checkpoint_wal)
+            async with self._write_lock:
+                await loop.run_in_executor(self._writer, self._checkpoint_wal)
+        except sa.exc.SQLAlchemyError:
+            logger.warning("checkpointing the database's log failed; trying again later", exc_info=True)
+
+    def _checkpoint_wal(self) -> None:
+        with self.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
     async def read(self, work: Work[T]) -> T:
         """Run `work(session)` for reading and return what it returns."""

@@ -14,6 +14,7 @@ from sqlmodel import Session, SQLModel, col, select
 from assistant.errors import HearthError
 from assistant.store import Store, leases
 from assistant.store.batch import Accepted, accept_many
+from assistant.store.prepared import Prepared, loaded
 from assistant.store.tables import Chat, MediaFile, Message, Reply, Turn
 from assistant.types import Inbound
 
@@ -85,10 +86,19 @@ class Pending:
     messages: list[Message]
 
 
+def _columns(model: type[SQLModel]) -> list[sa.Column[Any]]:
+    return list(model.__table__.columns)  # type: ignore[attr-defined]
+
+
+def _names(columns: Sequence[sa.Column[Any]]) -> list[str]:
+    return [c.name for c in columns]
+
+
 # One statement, built once: a lane asks after every turn, and most of those rounds find nothing.
-_PENDING = (
-    select(Chat, Message)
-    .join(Message, col(Message.chat_id) == col(Chat.id))
+_CHAT_COLUMNS, _MESSAGE_COLUMNS = _columns(Chat), _columns(Message)
+_PENDING = Prepared(
+    sa.select(*_CHAT_COLUMNS, *_MESSAGE_COLUMNS)
+    .join_from(Chat, Message, col(Message.chat_id) == col(Chat.id))
     .where(col(Chat.id) == sa.bindparam("chat_id"), col(Message.status) == "accepted")
     .order_by(col(Message.id))
     .limit(sa.bindparam("limit"))
@@ -99,10 +109,12 @@ NO_LIMIT = 2**62
 
 def _pending(session: Session, chat_id: int, limit: int | None) -> Pending | None:
     values = {"chat_id": chat_id, "limit": NO_LIMIT if limit is None else limit}
-    rows = list(session.exec(_PENDING, params=values))
+    rows = _PENDING.rows(session.connection(), values)
     if not rows:
         return None
-    return Pending(rows[0][0], [message for _, message in rows])
+    split, chat_names, message_names = len(_CHAT_COLUMNS), _names(_CHAT_COLUMNS), _names(_MESSAGE_COLUMNS)
+    chat = loaded(Chat, chat_names, rows[0][:split])
+    return Pending(chat, [loaded(Message, message_names, row[split:]) for row in rows])
 
 
 async def pending(store: Store, chat_id: int, limit: int | None = None) -> Pending | None:
@@ -121,14 +133,31 @@ _CLOSE = sa.update(Message).where(
 )
 
 
+_CLOSE_ONE = Prepared(
+    sa.update(Message)
+    .where(col(Message.id) == sa.bindparam("message_id"), col(Message.status) == "accepted")
+    .values(
+        status=sa.bindparam("new_status"),
+        turn_id=sa.bindparam("by_turn"),
+        handled_at=sa.bindparam("at"),
+        next_attempt_at=None,
+    )
+)
+
+
 def _close_messages(
     session: Session, message_ids: Sequence[int], status: str, turn_id: int, at: datetime
 ) -> None:
     # One UPDATE rather than loading each message to change it; only messages still accepted, so of
     # two turns answering the same message only the first to commit writes its replies.
-    values = {"ids": list(message_ids), "status": status, "turn_id": turn_id, "handled_at": at}
-    result = session.connection().execute(_CLOSE, {**values, "next_attempt_at": None})
-    if result.rowcount != len(set(message_ids)):
+    connection = session.connection()
+    if len(message_ids) == 1:
+        one = {"message_id": message_ids[0], "new_status": status, "by_turn": turn_id, "at": at}
+        closed = _CLOSE_ONE.run(connection, one)
+    else:
+        values = {"ids": list(message_ids), "status": status, "turn_id": turn_id, "handled_at": at}
+        closed = connection.execute(_CLOSE, {**values, "next_attempt_at": None}).rowcount
+    if closed != len(set(message_ids)):
         raise Superseded(f"messages {sorted(message_ids)} were already handled")
     if message_ids and leases.shared(session):
         # An HTTP API request waiting for one of them may be on another replica.
@@ -146,15 +175,16 @@ class Carried:
     delivered: bool = False
 
 
-_INSERTS: dict[str, sa.Insert] = {}
+_INSERTS: dict[str, Prepared] = {}
 _DEFAULTS: dict[str, dict[str, Any]] = {}
 
 
-def _statement(table: sa.Table) -> sa.Insert:
-    # Built once per table; the values go as parameters.
+def _statement(table: sa.Table) -> Prepared:
+    # Built once per table: every column but the id, whose values go as parameters.
     statement = _INSERTS.get(table.name)
     if statement is None:
-        statement = _INSERTS[table.name] = sa.insert(table)
+        columns = {c.name: sa.bindparam(c.name, type_=c.type) for c in table.columns if c.name != "id"}
+        statement = _INSERTS[table.name] = Prepared(sa.insert(table).values(columns))
     return statement
 
 
@@ -168,11 +198,9 @@ def insert(session: Session, row: SQLModel) -> int:
 
 
 def insert_values(session: Session, table: sa.Table, values: Mapping[str, Any]) -> int:
-    """Insert one row of `table` from its column values (any `id` left out); its id."""
+    """Insert one row of `table` from all its column values (any `id` left out); its id."""
     values = {name: value for name, value in values.items() if name != "id"}
-    inserted = session.connection().execute(_statement(table), values).inserted_primary_key
-    assert inserted is not None
-    return int(inserted[0])
+    return _statement(table).insert(session.connection(), values)
 
 
 def row_values(model: type[SQLModel], /, **given: Any) -> dict[str, Any]:

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, delete, select
 
 from assistant.store import Store
+from assistant.store.prepared import Prepared, loaded
 from assistant.store.tables import Chat, ChatSummary, Fact
 from assistant.store.views import After, Entry, history_in
 
@@ -85,23 +86,32 @@ class Recall:
 
 
 # Built once: every turn recalls, and building these cost more than running them.
-_FACTS = select(Fact).where(col(Fact.chat_id) == sa.bindparam("chat_id")).order_by(col(Fact.id))
-_SUMMARY = sa.select(
-    col(ChatSummary.text),
-    col(ChatSummary.through_message_id),
-    col(ChatSummary.through_reply_id),
-    col(ChatSummary.folds),
-    col(ChatSummary.history_from_at),
-).where(col(ChatSummary.chat_id) == sa.bindparam("chat_id"))
+_FACT_COLUMNS = [c.name for c in Fact.__table__.columns]  # type: ignore[attr-defined]
+_FACTS = Prepared(
+    sa.select(*(Fact.__table__.c[name] for name in _FACT_COLUMNS))  # type: ignore[attr-defined]
+    .where(col(Fact.chat_id) == sa.bindparam("chat_id"))
+    .order_by(col(Fact.id))
+)
+_SUMMARY = Prepared(
+    sa.select(
+        col(ChatSummary.text),
+        col(ChatSummary.through_message_id),
+        col(ChatSummary.through_reply_id),
+        col(ChatSummary.folds),
+        col(ChatSummary.history_from_at),
+    ).where(col(ChatSummary.chat_id) == sa.bindparam("chat_id"))
+)
 
 
 def _recall(session: Session, chat: Chat, limit: int) -> Recall:
     assert chat.id is not None
-    facts = list(session.exec(_FACTS, params={"chat_id": chat.id}))
-    row = session.connection().execute(_SUMMARY, {"chat_id": chat.id}).first()
+    connection = session.connection()
+    values = {"chat_id": chat.id}
+    facts = [loaded(Fact, _FACT_COLUMNS, row) for row in _FACTS.rows(connection, values)]
+    row = _SUMMARY.first(connection, values)
     marker = Summary()
-    if row is not None and row.history_from_at == chat.history_from_at:
-        marker = Summary(row.text, row.through_message_id, row.through_reply_id, row.folds)
+    if row is not None and row[4] == chat.history_from_at:
+        marker = Summary(row[0], row[1], row[2], row[3])
     after = After(chat.history_from_at, marker.through_message_id, marker.through_reply_id)
     return Recall(facts, marker, history_in(session, chat.id, after, limit))
 

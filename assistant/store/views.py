@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any, Literal, NamedTuple
+from typing import Literal, NamedTuple
 
 import sqlalchemy as sa
 from sqlmodel import Session, and_, col, func, or_, select
@@ -15,6 +14,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from assistant.store import Store
 from assistant.store.columns import UTCDateTime
 from assistant.store.inbox import NO_LIMIT
+from assistant.store.prepared import Prepared
 from assistant.store.tables import Chat, Message, Reply
 
 
@@ -53,7 +53,7 @@ class Counts:
 
 
 # One statement, built once: an API client long-polling a message reads it twice per message.
-_VIEW = (
+_VIEW = Prepared(
     sa.select(col(Message.channel), col(Message.status))
     .add_columns(col(Reply.text), col(Reply.status), col(Reply.created_at))
     .select_from(Message)
@@ -64,7 +64,7 @@ _VIEW = (
 
 
 def _message_view(session: Session, message_id: int) -> MessageView | None:
-    rows = session.connection().execute(_VIEW, {"id": message_id}).all()
+    rows = _VIEW.rows(session.connection(), {"id": message_id})
     if not rows:
         return None
     replies = [ReplyView(text, status, at) for _, _, text, status, at in rows if text is not None]
@@ -104,7 +104,7 @@ NOT_HISTORY = frozenset({"accepted", "refused", "limited"})
 
 
 @cache
-def _entry_queries(since: bool) -> tuple[sa.Executable, sa.Executable]:
+def _entry_queries(since: bool) -> tuple[Prepared, Prepared]:
     """A chat's messages and replies after a marker (and after an instant, with `since`), newest
     first: built once per shape, since building them cost more than running them."""
     messages = sa.select(
@@ -123,7 +123,7 @@ def _entry_queries(since: bool) -> tuple[sa.Executable, sa.Executable]:
         replies = replies.where(col(Reply.created_at) > sa.bindparam("since", type_=UTCDateTime()))
     messages = messages.order_by(col(Message.id).desc()).limit(sa.bindparam("limit"))
     replies = replies.order_by(col(Reply.id).desc()).limit(sa.bindparam("limit"))
-    return messages, replies
+    return Prepared(messages), Prepared(replies)
 
 
 def _entries(session: Session, chat_id: int, after: After, limit: int | None) -> list[Entry]:
@@ -138,8 +138,8 @@ def _entries(session: Session, chat_id: int, after: After, limit: int | None) ->
         "limit": NO_LIMIT if limit is None else limit,
     }
     connection = session.connection()
-    said: Sequence[Any] = connection.execute(messages, values).all()
-    answered: Sequence[Any] = connection.execute(replies, values).all()
+    said = messages.rows(connection, values)
+    answered = replies.rows(connection, values)
     found = [Entry(i, "user", text, status, at) for i, text, status, at in said]
     found += [
         Entry(i, "assistant", text, status, at, kind == "notice") for i, text, status, at, kind in answered

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlmodel import Session, col, select
 
-from assistant.store import Store
+from assistant.store import Store, database
 from assistant.store.tables import Chat
 from tests.store.test_batch import NOW
 
@@ -65,3 +65,17 @@ async def test_a_write_on_a_free_file_commits_at_once(tmp_path: Path) -> None:
     other.close()
     await store.close()
     assert seen == [(ids[0], "a")]
+
+
+async def test_the_log_stays_small_under_many_writes(tmp_path: Path) -> None:
+    store = await Store.open(f"sqlite:///{tmp_path / 'h.db'}")
+    for n in range(database.CHECKPOINT_EVERY * 10):
+        _, work = add_chats([f"chat{n}"])
+        await store.write(work)
+        await asyncio.sleep(0)
+    wal_bytes = (tmp_path / "h.db-wal").stat().st_size
+    count = await store.read(lambda s: len(s.exec(select(Chat.id)).all()))
+    await store.close()
+    assert count == database.CHECKPOINT_EVERY * 10
+    # Each write adds a few pages to the log; without checkpoints it would hold all 2000.
+    assert wal_bytes < 4 * database.CHECKPOINT_EVERY * 4096

@@ -203,7 +203,8 @@ class Pipeline:
 
     async def _agent(self, chat: Chat, group: list[Message], role: str) -> None:
         started = self.clock()
-        turn = Turn(chat_id=chat.id or 0, kind="agent", model=self.agent.model.name, started_at=started)
+        model = self.agent.model.name
+        turn = inbox.new_row(Turn, chat_id=chat.id or 0, kind="agent", model=model, started_at=started)
         begun = time.perf_counter()
         try:
             data = await self._input(chat, group, started, role)

@@ -170,7 +170,9 @@ class Gate:
 
     async def _close(self, chat: Chat, messages: list[Message], replies: list[str], status: str) -> None:
         now = self.clock()
-        turn = Turn(chat_id=chat.id or 0, kind="access", started_at=now, finished_at=now, duration_ms=0)
+        turn = inbox.new_row(
+            Turn, chat_id=chat.id or 0, kind="access", started_at=now, finished_at=now, duration_ms=0
+        )
         await inbox.finish_turn(
             self.store, turn, [m.id for m in messages if m.id is not None], replies, status
         )

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
 from assistant.store import Store
+from assistant.store.prepared import Prepared
 from assistant.store.tables import Chat, Job, Pairing, Reply
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
@@ -63,13 +64,32 @@ _POLICY = (
     .order_by(col(Pairing.id).desc())
     .limit(1)
 )
+# The same for one address, the usual case, prepared.
+_POLICY_ONE = Prepared(
+    sa.select(col(Pairing.policy))
+    .where(
+        col(Pairing.status) == "approved",
+        sa.or_(
+            col(Pairing.address) == sa.bindparam("address"),
+            col(Pairing.other_address) == sa.bindparam("address"),
+        ),
+    )
+    .order_by(col(Pairing.id).desc())
+    .limit(1)
+)
+
+
+def _policy_of(session: Session, addresses: Sequence[str]) -> str | None:
+    if len(addresses) == 1:
+        found = _POLICY_ONE.first(session.connection(), {"address": addresses[0]})
+        return None if found is None else str(found[0])
+    policy: str | None = session.connection().execute(_POLICY, {"addresses": list(addresses)}).scalar()
+    return policy
 
 
 async def policy_of(store: Store, addresses: Sequence[str]) -> str | None:
     """The policy of the newest approval (not revoked since) of any of `addresses`; None for none."""
-    values = {"addresses": list(addresses)}
-    policy: str | None = await store.read(lambda s: s.connection().execute(_POLICY, values).scalar())
-    return policy
+    return await store.read(lambda s: _policy_of(s, addresses))
 
 
 async def set_policy(store: Store, pairing_id: int, policy: str) -> Pairing | None:

@@ -35,9 +35,8 @@ class _Plan:
 
 
 def _result_types(statement: Statement) -> list[sa.types.TypeEngine[Any]]:
-    if isinstance(statement, sa.Select):
-        return [column.type for column in statement.selected_columns]
-    return []
+    """The types of what the statement gives back: its columns, or what it RETURNS."""
+    return [column.type for column in statement.exported_columns]
 
 
 def _bind_processor(bind: sa.BindParameter[Any], dialect: sa.Dialect) -> Processor:
@@ -51,9 +50,7 @@ def _plan(statement: Statement, dialect: sa.Dialect) -> _Plan:
     binds = {name: compiled.binds[name] for name in names}
     if any(bind.expanding for bind in binds.values()):
         raise ValueError("a prepared statement takes no expanding parameters")
-    processors = {
-        name: bind.type.dialect_impl(dialect).bind_processor(dialect) for name, bind in binds.items()
-    }
+    processors = {name: _bind_processor(bind, dialect) for name, bind in binds.items()}
     fixed = {}
     for name, bind in binds.items():
         if not bind.required:

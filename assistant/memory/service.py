@@ -16,6 +16,7 @@ from assistant.memory.facts import Known, for_prompt
 from assistant.memory.tokens import TokenCounter
 from assistant.store import Store, memory
 from assistant.store.memory import Summary
+from assistant.store.recent import Recent
 from assistant.store.tables import Chat, Fact
 from assistant.store.views import Entry
 
@@ -47,6 +48,8 @@ class Memory:
         self.limits = limits
         self.summary_calls = 0
         self.last_build_s = 0.0
+        # Only on SQLite (see store.recent); elsewhere each turn reads its history whole.
+        self.recent = Recent() if store.engine.dialect.name == "sqlite" else None
 
     async def prepare(
         self,
@@ -59,7 +62,7 @@ class Memory:
         (when the unsummarised history outgrows its budget); model failures propagate."""
         began = time.perf_counter()
         ratio = self.counter.chars_per_token
-        recalled = await memory.recall(self.store, chat, HISTORY_LIMIT)
+        recalled = await memory.recall(self.store, chat, HISTORY_LIMIT, self.recent)
         facts = await self._facts(chat, new, ratio, recalled.facts)
         current, found = recalled.summary, recalled.history
         local_now = context.now.astimezone(context.timezone)

@@ -10,8 +10,9 @@ from sqlmodel import Session, col, delete, select
 
 from assistant.store import Store
 from assistant.store.prepared import Prepared, loaded
+from assistant.store.recent import Recent
 from assistant.store.tables import Chat, ChatSummary, Fact
-from assistant.store.views import After, Entry, history_in
+from assistant.store.views import After, Entry, for_model, history_in
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ _SUMMARY = Prepared(
 )
 
 
-def _recall(session: Session, chat: Chat, limit: int) -> Recall:
+def _recall(session: Session, chat: Chat, limit: int, recent: Recent | None) -> Recall:
     assert chat.id is not None
     connection = session.connection()
     values = {"chat_id": chat.id}
@@ -113,13 +114,16 @@ def _recall(session: Session, chat: Chat, limit: int) -> Recall:
     if row is not None and row[4] == chat.history_from_at:
         marker = Summary(row[0], row[1], row[2], row[3])
     after = After(chat.history_from_at, marker.through_message_id, marker.through_reply_id)
-    return Recall(facts, marker, history_in(session, chat.id, after, limit))
+    if recent is None:
+        return Recall(facts, marker, history_in(session, chat.id, after, limit))
+    return Recall(facts, marker, for_model(recent.entries(session, chat.id, after, limit)))
 
 
-async def recall(store: Store, chat: Chat, limit: int) -> Recall:
+async def recall(store: Store, chat: Chat, limit: int, recent: Recent | None = None) -> Recall:
     """The chat's facts (oldest first), its summary, and what the model may see of its history after
-    the summary's markers and the last /reset (the newest `limit` of each side), in one read."""
-    return await store.read(lambda s: _recall(s, chat, limit))
+    the summary's markers and the last /reset (the newest `limit` of each side), in one read; with
+    `recent`, only the rows it has not kept are read."""
+    return await store.read(lambda s: _recall(s, chat, limit, recent))
 
 
 async def save_summary(store: Store, chat: Chat, new: Summary, at: datetime) -> None:

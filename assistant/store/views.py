@@ -126,7 +126,8 @@ def _entry_queries(since: bool) -> tuple[Prepared, Prepared]:
     return Prepared(messages), Prepared(replies)
 
 
-def _entries(session: Session, chat_id: int, after: After, limit: int | None) -> list[Entry]:
+def sides(session: Session, chat_id: int, after: After, limit: int | None) -> tuple[list[Entry], list[Entry]]:
+    """The chat's messages and its replies after `after`, the newest `limit` of each, oldest first."""
     # Plain column rows on the session's connection, not ORM objects: a turn reads up to hundreds
     # of these, and building a tracked instance per row cost more than the queries themselves.
     messages, replies = _entry_queries(after.at is not None)
@@ -138,14 +139,30 @@ def _entries(session: Session, chat_id: int, after: After, limit: int | None) ->
         "limit": NO_LIMIT if limit is None else limit,
     }
     connection = session.connection()
-    said = messages.rows(connection, values)
-    answered = replies.rows(connection, values)
-    found = [Entry(i, "user", text, status, at) for i, text, status, at in said]
-    found += [
-        Entry(i, "assistant", text, status, at, kind == "notice") for i, text, status, at, kind in answered
+    said = [Entry(i, "user", text, status, at) for i, text, status, at in messages.rows(connection, values)]
+    answered = [
+        Entry(i, "assistant", text, status, at, kind == "notice")
+        for i, text, status, at, kind in replies.rows(connection, values)
     ]
+    said.reverse()
+    answered.reverse()
+    return said, answered
+
+
+def in_order(said: list[Entry], answered: list[Entry]) -> list[Entry]:
+    """Messages and replies as one transcript, in the order they were written."""
+    found = said + answered
     found.sort(key=_key)
     return found
+
+
+def for_model(found: list[Entry]) -> list[Entry]:
+    """What the model may see of them: answered messages and real replies (no notices)."""
+    return [e for e in found if e.status not in NOT_HISTORY and not e.notice]
+
+
+def _entries(session: Session, chat_id: int, after: After, limit: int | None) -> list[Entry]:
+    return in_order(*sides(session, chat_id, after, limit))
 
 
 async def entries(
@@ -157,8 +174,7 @@ async def entries(
 
 def history_in(session: Session, chat_id: int, after: After, limit: int) -> list[Entry]:
     """`history`, inside a read the caller already holds."""
-    found = _entries(session, chat_id, after, limit)
-    return [e for e in found if e.status not in NOT_HISTORY and not e.notice]
+    return for_model(_entries(session, chat_id, after, limit))
 
 
 async def history(store: Store, chat_id: int, after: After, limit: int) -> list[Entry]:

@@ -25,7 +25,7 @@ from assistant.media.outbound import Composed, Composer
 from assistant.media.service import MediaService
 from assistant.memory.service import Memory
 from assistant.metrics import Metrics
-from assistant.store import Store, inbox, jobs, views
+from assistant.store import Store, inbox, jobs, rows, views
 from assistant.store.tables import Chat, Message, Turn
 from assistant.types import UNTRUSTED_META
 
@@ -204,7 +204,7 @@ class Pipeline:
     async def _agent(self, chat: Chat, group: list[Message], role: str) -> None:
         started = self.clock()
         model = self.agent.model.name
-        turn = inbox.new_row(Turn, chat_id=chat.id or 0, kind="agent", model=model, started_at=started)
+        turn = rows.new_row(Turn, chat_id=chat.id or 0, kind="agent", model=model, started_at=started)
         begun = time.perf_counter()
         try:
             data = await self._input(chat, group, started, role)

@@ -15,7 +15,7 @@ from assistant.access.policy import DEFAULT_POLICY, Policy
 from assistant.access.roles import PROVIDER_CHANNELS, Admission, role_of, role_of_chat, sender_addresses
 from assistant.channels import Starting
 from assistant.pipeline import Screened
-from assistant.store import Store, inbox, jobs, pairing, runs
+from assistant.store import Store, inbox, jobs, pairing, rows, runs
 from assistant.store.tables import Chat, Message, Reply, Turn
 
 logger = logging.getLogger(__name__)
@@ -170,7 +170,7 @@ class Gate:
 
     async def _close(self, chat: Chat, messages: list[Message], replies: list[str], status: str) -> None:
         now = self.clock()
-        turn = inbox.new_row(
+        turn = rows.new_row(
             Turn, chat_id=chat.id or 0, kind="access", started_at=now, finished_at=now, duration_ms=0
         )
         await inbox.finish_turn(

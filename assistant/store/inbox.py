@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import sqlalchemy as sa
-import sqlalchemy.orm
 from sqlmodel import Session, SQLModel, col, select
 
 from assistant.errors import HearthError
-from assistant.store import Store, leases
+from assistant.store import Store, leases, rows
 from assistant.store.batch import Accepted, accept_many
-from assistant.store.prepared import Prepared, loaded
+from assistant.store.prepared import Prepared
+from assistant.store.rows import loaded
 from assistant.store.tables import Chat, MediaFile, Message, Reply, Turn
 from assistant.types import Inbound
 
 NOTICE = {"kind": "notice"}
-M = TypeVar("M", bound=SQLModel)
 
 
 def chat_for(session: Session, channel: str, address: str, now: datetime) -> Chat:
@@ -111,12 +109,12 @@ NO_LIMIT = 2**62
 
 def _pending(session: Session, chat_id: int, limit: int | None) -> Pending | None:
     values = {"chat_id": chat_id, "limit": NO_LIMIT if limit is None else limit}
-    rows = _PENDING.rows(session.connection(), values)
-    if not rows:
+    found = _PENDING.rows(session.connection(), values)
+    if not found:
         return None
     split, chat_names, message_names = len(_CHAT_COLUMNS), _names(_CHAT_COLUMNS), _names(_MESSAGE_COLUMNS)
-    chat = loaded(Chat, chat_names, rows[0][:split])
-    return Pending(chat, [loaded(Message, message_names, row[split:]) for row in rows])
+    chat = loaded(Chat, chat_names, found[0][:split])
+    return Pending(chat, [loaded(Message, message_names, row[split:]) for row in found])
 
 
 async def pending(store: Store, chat_id: int, limit: int | None = None) -> Pending | None:
@@ -177,59 +175,6 @@ class Carried:
     delivered: bool = False
 
 
-_INSERTS: dict[str, Prepared] = {}
-_DEFAULTS: dict[str, dict[str, Any]] = {}
-
-
-def _statement(table: sa.Table) -> Prepared:
-    # Built once per table: every column but the id, whose values go as parameters.
-    statement = _INSERTS.get(table.name)
-    if statement is None:
-        columns = {c.name: sa.bindparam(c.name, type_=c.type) for c in table.columns if c.name != "id"}
-        statement = _INSERTS[table.name] = Prepared(sa.insert(table).values(columns))
-    return statement
-
-
-def insert(session: Session, row: SQLModel) -> int:
-    """Insert `row` with one Core statement on the session's connection (no unit of work), set its
-    id and return it. The row stays outside the session."""
-    table = row.__table__  # type: ignore[attr-defined]
-    row_id = insert_values(session, table, {c.name: getattr(row, c.name) for c in table.columns})
-    row.id = row_id
-    return row_id
-
-
-def insert_values(session: Session, table: sa.Table, values: Mapping[str, Any]) -> int:
-    """Insert one row of `table` from all its column values (any `id` left out); its id."""
-    values = {name: value for name, value in values.items() if name != "id"}
-    return _statement(table).insert(session.connection(), values)
-
-
-def row_values(model: type[SQLModel], /, **given: Any) -> dict[str, Any]:
-    """The column values of a `model` row made with `given`, the rest at their fields' defaults,
-    without making the row: building a table model instance costs about 0.1 ms, which a turn paid
-    for each of its rows."""
-    table: sa.Table = model.__table__  # type: ignore[attr-defined]
-    defaults = _DEFAULTS.get(table.name)
-    if defaults is None:
-        empty = model()
-        defaults = _DEFAULTS[table.name] = {c.name: getattr(empty, c.name) for c in table.columns}
-    values = {k: copy.copy(v) if isinstance(v, dict | list) else v for k, v in defaults.items()}
-    unknown = set(given) - set(values)
-    if unknown:
-        raise TypeError(f"{table.name} has no column {sorted(unknown)}")
-    values.update(given)
-    return values
-
-
-def new_row(model: type[M], /, **given: Any) -> M:
-    """A new `model` row (not yet stored) with `given` and the rest at their defaults, made without
-    the model's validating constructor: the ORM's own way of making an instance, a seventh of the time."""
-    row: M = sa.orm.class_mapper(model).class_manager.new_instance()
-    row.__dict__.update(row_values(model, **given))
-    return row
-
-
 def _finish(
     session: Session,
     turn: Turn,
@@ -238,18 +183,18 @@ def _finish(
     status: str,
     carried: Carried,
 ) -> list[int]:
-    turn_id = insert(session, turn)
+    turn_id = rows.insert(session, turn)
     # Written at the turn's end by the app's clock, which is what a reply's age is measured by.
     at = turn.finished_at or turn.started_at
     sent = {"status": "sent", "sent_at": at} if carried.delivered else {}
-    rows = [
-        row_values(Reply, chat_id=turn.chat_id, turn_id=turn_id, text=text, created_at=at, **sent)
+    made = [
+        rows.row_values(Reply, chat_id=turn.chat_id, turn_id=turn_id, text=text, created_at=at, **sent)
         for text in replies
     ]
-    if rows:
-        rows[-1]["meta"] = dict(carried.meta)
+    if made:
+        made[-1]["meta"] = dict(carried.meta)
     table = Reply.__table__  # type: ignore[attr-defined]
-    ids = [insert_values(session, table, row) for row in rows]
+    ids = [rows.insert_values(session, table, row) for row in made]
     _close_messages(session, message_ids, status, turn_id, at)
     for file in carried.files if ids else ():
         file.reply_id = ids[-1]

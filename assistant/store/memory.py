@@ -9,8 +9,9 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, delete, select
 
 from assistant.store import Store
-from assistant.store.prepared import Prepared, loaded
+from assistant.store.prepared import Prepared
 from assistant.store.recent import Recent
+from assistant.store.rows import loaded
 from assistant.store.tables import Chat, ChatSummary, Fact
 from assistant.store.views import After, Entry, for_model, history_in
 

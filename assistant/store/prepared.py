@@ -13,13 +13,11 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import sqlalchemy as sa
-import sqlalchemy.orm
 from sqlalchemy.sql.compiler import SQLCompiler
 
-M = TypeVar("M")
 Processor = Callable[[Any], Any] | None
 Statement = sa.Select[*tuple[Any, ...]] | sa.Insert | sa.Update | sa.Delete
 
@@ -120,12 +118,3 @@ class Prepared:
         row_id = self._cursor(conn, plan, values).lastrowid
         assert row_id is not None
         return row_id
-
-
-def loaded(model: type[M], names: Sequence[str], values: Sequence[Any]) -> M:
-    """A row as an instance of `model`, as though a session had loaded it and then closed: its
-    constructor (about 0.1 ms, validating) is skipped, which is what the ORM's loading does too."""
-    instance: M = sa.orm.class_mapper(model).class_manager.new_instance()
-    instance.__dict__.update(zip(names, values, strict=True))
-    sa.orm.make_transient_to_detached(instance)
-    return instance

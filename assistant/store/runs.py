@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, or_, select
 
-from assistant.store import Store, inbox
+from assistant.store import Store, rows
 from assistant.store.tables import Message, Run, Turn
 
 LEAD = "lead"
@@ -81,7 +81,7 @@ def close_turn(
     """Inside the transaction that writes the turn: record the lead's run and attach the turn's
     members to it (`members` False: the caller knows there are none, and none are looked for)."""
     assert turn.id is not None
-    lead = inbox.row_values(
+    lead = rows.row_values(
         Run,
         turn_id=turn.id,
         chat_id=turn.chat_id,
@@ -101,7 +101,7 @@ def close_turn(
     connection = session.connection()
     found = connection.execute(_MEMBERS, _belonging(turn)) if members else ()
     member_ids = [run_id for (run_id,) in found]
-    lead_id = inbox.insert_values(session, Run.__table__, lead)  # type: ignore[attr-defined]
+    lead_id = rows.insert_values(session, Run.__table__, lead)  # type: ignore[attr-defined]
     if member_ids:
         joined = col(Run.id).in_(member_ids)
         connection.execute(sa.update(Run).where(joined).values(turn_id=turn.id))

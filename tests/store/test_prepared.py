@@ -13,9 +13,10 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from assistant.store import Store, inbox, views
+from assistant.store import Store, inbox, rows, views
 from assistant.store.database import locked
-from assistant.store.prepared import Prepared, loaded
+from assistant.store.prepared import Prepared
+from assistant.store.rows import loaded
 from assistant.store.tables import Chat, Message, Reply, Turn
 from assistant.types import Address, Inbound
 from tests.postgres import postgres_url
@@ -82,8 +83,8 @@ async def test_an_insert_reads_back_as_the_orm_would_write_it(tmp_path: Path) ->
     chat_id = await store.write(fill)
 
     def write(session: Session) -> int:
-        values = inbox.row_values(Reply, chat_id=chat_id, text="new", meta={"a": "b"}, created_at=NOW)
-        return inbox.insert_values(session, Reply.__table__, values)  # type: ignore[attr-defined]
+        values = rows.row_values(Reply, chat_id=chat_id, text="new", meta={"a": "b"}, created_at=NOW)
+        return rows.insert_values(session, Reply.__table__, values)  # type: ignore[attr-defined]
 
     reply_id = await store.write(write)
     reply = await store.read(lambda s: s.get(Reply, reply_id))

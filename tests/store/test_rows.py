@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from assistant.store import Store
-from assistant.store.inbox import insert_values, row_values
+from assistant.store.rows import insert_values, row_values
 from assistant.store.tables import Chat, Reply
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)

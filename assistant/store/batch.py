@@ -142,7 +142,6 @@ _ADD_MESSAGE = Prepared(
     sqlite.insert(MESSAGE)
     .values({name: bindparam(name) for name in _row_names()})
     .on_conflict_do_nothing(index_elements=["channel", "provider_id"])
-    .returning(MESSAGE.c.id)
 )
 _LAST_INBOUND = Prepared(_SET_LAST_INBOUND)
 
@@ -163,14 +162,14 @@ def _accept_one(
     existing = _MESSAGE_ID.first(conn, message)
     if existing is not None:
         return Accepted(existing[0], chat_id, False)
-    added = _ADD_MESSAGE.first(conn, _row(inbound, chat_id, now))
+    added = _ADD_MESSAGE.insert(conn, _row(inbound, chat_id, now))
     if added is None:  # another program stored it since the look-up
         existing = _MESSAGE_ID.first(conn, message)
         assert existing is not None
         return Accepted(existing[0], chat_id, False)
     if inbound.kind != "job":
         _LAST_INBOUND.run(conn, {"chat_id": chat_id, "at": inbound.received_at})
-    return Accepted(added[0], chat_id, True)
+    return Accepted(added, chat_id, True)
 
 
 def accept_many(

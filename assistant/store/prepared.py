@@ -75,10 +75,16 @@ class Prepared:
     def _cursor(self, conn: sa.Connection, plan: _Plan, values: Mapping[str, Any]) -> sqlite3.Cursor:
         args = []
         for name, process in zip(plan.names, plan.binds, strict=True):
-            if name in values:
-                args.append(process(values[name]) if process else values[name])
-            else:
+            if name not in values and name not in plan.fixed:
+                message = f"A value is required for bind parameter {name!r}"
+                raise sa.exc.StatementError(message, plan.sql, values, None)
+            if name not in values:
                 args.append(plan.fixed[name])
+                continue
+            try:
+                args.append(process(values[name]) if process else values[name])
+            except (TypeError, ValueError) as exc:  # as SQLAlchemy reports a value its type refuses
+                raise sa.exc.StatementError(str(exc), plan.sql, values, exc) from exc
         driver = conn.connection.driver_connection
         assert isinstance(driver, sqlite3.Connection)
         try:
@@ -108,13 +114,14 @@ class Prepared:
             return int(conn.execute(self.statement, values).rowcount)
         return self._cursor(conn, plan, values).rowcount
 
-    def insert(self, conn: sa.Connection, values: Mapping[str, Any]) -> int:
-        """Run an INSERT of one row; the new row's id."""
+    def insert(self, conn: sa.Connection, values: Mapping[str, Any]) -> int | None:
+        """Run an INSERT of one row; the new row's id, or None when it inserted none (an INSERT
+        that does nothing on a conflict). No RETURNING, which SQLite has only from 3.35."""
         plan = self._sqlite(conn)
         if plan is None:
-            inserted = conn.execute(self.statement, values).inserted_primary_key
-            assert inserted is not None
-            return int(inserted[0])
-        row_id = self._cursor(conn, plan, values).lastrowid
-        assert row_id is not None
-        return row_id
+            result = conn.execute(self.statement, values)
+            inserted = result.inserted_primary_key
+            return None if result.rowcount == 0 or inserted is None else int(inserted[0])
+        cursor = self._cursor(conn, plan, values)
+        # After an insert that did nothing, lastrowid still holds an earlier insert's id.
+        return cursor.lastrowid if cursor.rowcount == 1 else None

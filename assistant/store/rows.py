@@ -40,7 +40,9 @@ def insert(session: Session, row: SQLModel) -> int:
 def insert_values(session: Session, table: sa.Table, values: Mapping[str, Any]) -> int:
     """Insert one row of `table` from all its column values (any `id` left out); its id."""
     values = {name: value for name, value in values.items() if name != "id"}
-    return _statement(table).insert(session.connection(), values)
+    row_id = _statement(table).insert(session.connection(), values)
+    assert row_id is not None
+    return row_id
 
 
 def row_values(model: type[SQLModel], /, **given: Any) -> dict[str, Any]:
@@ -53,6 +55,10 @@ def row_values(model: type[SQLModel], /, **given: Any) -> dict[str, Any]:
         empty = model()
         defaults = _DEFAULTS[table.name] = {c.name: getattr(empty, c.name) for c in table.columns}
     values = {k: copy.copy(v) if isinstance(v, dict | list) else v for k, v in defaults.items()}
+    # A default made by a factory (an instant, say) is made afresh, not the first row's again.
+    for name, field in model.model_fields.items():
+        if name in values and name not in given and field.default_factory is not None:
+            values[name] = field.default_factory()  # type: ignore[call-arg]
     unknown = set(given) - set(values)
     if unknown:
         raise TypeError(f"{table.name} has no column {sorted(unknown)}")

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from assistant.store import Store, inbox, rows, views
@@ -95,6 +96,33 @@ async def test_an_insert_reads_back_as_the_orm_would_write_it(tmp_path: Path) ->
     assert reply is not None
     assert (reply.text, reply.meta, reply.created_at, reply.status) == ("new", {"a": "b"}, NOW, "pending")
     assert raw.fetchone() == ("2026-12-01 09:30:15.250000", '{"a": "b"}')
+
+
+async def test_bad_values_are_sqlalchemys_statement_errors_and_a_skipped_insert_has_no_id(
+    tmp_path: Path,
+) -> None:
+    store = await Store.open(f"sqlite:///{tmp_path / 'h.db'}")
+    add = Prepared(
+        sqlite_insert(Chat)
+        .values(
+            channel=sa.bindparam("channel"), address=sa.bindparam("address"), created_at=sa.bindparam("at")
+        )
+        .on_conflict_do_nothing(index_elements=["channel", "address"])
+    )
+
+    def write(session: Session) -> list[int | None]:
+        connection = session.connection()
+        with pytest.raises(sa.exc.StatementError, match="required for bind parameter 'at'"):
+            add.insert(connection, {"channel": "api", "address": "x"})
+        with pytest.raises(sa.exc.StatementError, match="naive"):
+            add.insert(connection, {"channel": "api", "address": "x", "at": datetime(2026, 1, 1)})
+        return [add.insert(connection, {"channel": "api", "address": a, "at": NOW}) for a in ("x", "x", "y")]
+
+    ids = await store.write(write)
+    await store.close()
+    assert ids[0] is not None
+    assert ids[1] is None
+    assert ids[2] == ids[0] + 1
 
 
 def test_an_expanding_parameter_is_refused_when_first_run(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,8 +11,8 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from assistant.store import Store
-from assistant.store.rows import insert_values, row_values
-from assistant.store.tables import Chat, Reply
+from assistant.store.rows import insert_values, new_row, row_values
+from assistant.store.tables import Chat, Reply, Turn
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 CHATS: sa.Table = Chat.__table__  # type: ignore[attr-defined]
@@ -51,3 +52,12 @@ async def test_a_row_written_from_values_reads_back_as_a_model(tmp_path: Path) -
         {"via": "x"},
         NOW,
     )
+
+
+def test_a_default_made_by_a_factory_is_made_for_each_row() -> None:
+    first = row_values(Turn, chat_id=1)
+    time.sleep(0.002)
+    second = new_row(Turn, chat_id=1)
+    assert second.started_at > first["started_at"]
+    assert second.id is None
+    assert sa.inspect(second).transient

@@ -105,8 +105,8 @@ def _existing(conn: Connection, items: Sequence[Item]) -> dict[tuple[str, str], 
     return {(c, p): i for c, p, i in conn.execute(_EXISTING, values)}
 
 
-def _row_names() -> list[str]:
-    return ["chat_id", "channel", "provider_id", "kind", "text", "meta", "status", "attempts", "created_at"]
+# The columns `_row` gives a value.
+_ROW_NAMES = ("chat_id", "channel", "provider_id", "kind", "text", "meta", "status", "attempts", "created_at")
 
 
 def _row(inbound: Inbound, chat_id: int, now: datetime) -> dict[str, object]:
@@ -140,7 +140,7 @@ _MESSAGE_ID = Prepared(
 )
 _ADD_MESSAGE = Prepared(
     sqlite.insert(MESSAGE)
-    .values({name: bindparam(name) for name in _row_names()})
+    .values({name: bindparam(name) for name in _ROW_NAMES})
     .on_conflict_do_nothing(index_elements=["channel", "provider_id"])
 )
 _LAST_INBOUND = Prepared(_SET_LAST_INBOUND)

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, col, select
 
 from assistant.errors import HearthError
 from assistant.store import Store, leases, rows
@@ -86,16 +85,9 @@ class Pending:
     messages: list[Message]
 
 
-def _columns(model: type[SQLModel]) -> list[sa.Column[Any]]:
-    return list(model.__table__.columns)  # type: ignore[attr-defined]
-
-
-def _names(columns: Sequence[sa.Column[Any]]) -> list[str]:
-    return [c.name for c in columns]
-
-
 # One statement, built once: a lane asks after every turn, and most of those rounds find nothing.
-_CHAT_COLUMNS, _MESSAGE_COLUMNS = _columns(Chat), _columns(Message)
+_CHAT_COLUMNS, _MESSAGE_COLUMNS = rows.columns(Chat), rows.columns(Message)
+_CHAT_NAMES, _MESSAGE_NAMES = [c.name for c in _CHAT_COLUMNS], [c.name for c in _MESSAGE_COLUMNS]
 _PENDING = Prepared(
     sa.select(*_CHAT_COLUMNS, *_MESSAGE_COLUMNS)
     .join_from(Chat, Message, col(Message.chat_id) == col(Chat.id))
@@ -112,9 +104,9 @@ def _pending(session: Session, chat_id: int, limit: int | None) -> Pending | Non
     found = _PENDING.rows(session.connection(), values)
     if not found:
         return None
-    split, chat_names, message_names = len(_CHAT_COLUMNS), _names(_CHAT_COLUMNS), _names(_MESSAGE_COLUMNS)
-    chat = loaded(Chat, chat_names, found[0][:split])
-    return Pending(chat, [loaded(Message, message_names, row[split:]) for row in found])
+    split = len(_CHAT_COLUMNS)
+    chat = loaded(Chat, _CHAT_NAMES, found[0][:split])
+    return Pending(chat, [loaded(Message, _MESSAGE_NAMES, row[split:]) for row in found])
 
 
 async def pending(store: Store, chat_id: int, limit: int | None = None) -> Pending | None:

@@ -8,10 +8,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, col, delete, select
 
-from assistant.store import Store
+from assistant.store import Store, rows
 from assistant.store.prepared import Prepared
 from assistant.store.recent import Recent
-from assistant.store.rows import loaded
 from assistant.store.tables import Chat, ChatSummary, Fact
 from assistant.store.views import After, Entry, for_model, history_in
 
@@ -88,11 +87,10 @@ class Recall:
 
 
 # Built once: every turn recalls, and building these cost more than running them.
-_FACT_COLUMNS = [c.name for c in Fact.__table__.columns]  # type: ignore[attr-defined]
+_FACT_COLUMNS = rows.columns(Fact)
+_FACT_NAMES = [c.name for c in _FACT_COLUMNS]
 _FACTS = Prepared(
-    sa.select(*(Fact.__table__.c[name] for name in _FACT_COLUMNS))  # type: ignore[attr-defined]
-    .where(col(Fact.chat_id) == sa.bindparam("chat_id"))
-    .order_by(col(Fact.id))
+    sa.select(*_FACT_COLUMNS).where(col(Fact.chat_id) == sa.bindparam("chat_id")).order_by(col(Fact.id))
 )
 _SUMMARY = Prepared(
     sa.select(
@@ -109,7 +107,7 @@ def _recall(session: Session, chat: Chat, limit: int, recent: Recent | None) -> 
     assert chat.id is not None
     connection = session.connection()
     values = {"chat_id": chat.id}
-    facts = [loaded(Fact, _FACT_COLUMNS, row) for row in _FACTS.rows(connection, values)]
+    facts = [rows.loaded(Fact, _FACT_NAMES, row) for row in _FACTS.rows(connection, values)]
     row = _SUMMARY.first(connection, values)
     marker = Summary()
     if row is not None and row[4] == chat.history_from_at:

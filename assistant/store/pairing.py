@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
@@ -51,32 +52,17 @@ async def approved(store: Store, addresses: Sequence[str]) -> bool:
     return await store.read(lambda s: s.exec(query).one() > 0)
 
 
-# Built once: access control asks for every batch a provider's chat sends.
-_POLICY = (
-    sa.select(col(Pairing.policy))
-    .where(
-        col(Pairing.status) == "approved",
-        sa.or_(
-            col(Pairing.address).in_(sa.bindparam("addresses", expanding=True)),
-            col(Pairing.other_address).in_(sa.bindparam("addresses", expanding=True)),
-        ),
-    )
-    .order_by(col(Pairing.id).desc())
-    .limit(1)
-)
-# The same for one address, the usual case, prepared.
-_POLICY_ONE = Prepared(
-    sa.select(col(Pairing.policy))
-    .where(
-        col(Pairing.status) == "approved",
-        sa.or_(
-            col(Pairing.address) == sa.bindparam("address"),
-            col(Pairing.other_address) == sa.bindparam("address"),
-        ),
-    )
-    .order_by(col(Pairing.id).desc())
-    .limit(1)
-)
+def _newest_policy(matches: Callable[[Any], sa.ColumnElement[bool]]) -> sa.Select[str]:
+    """The policy of the newest approval whose address or other address `matches`."""
+    either = sa.or_(matches(col(Pairing.address)), matches(col(Pairing.other_address)))
+    query = sa.select(col(Pairing.policy)).where(col(Pairing.status) == "approved", either)
+    return query.order_by(col(Pairing.id).desc()).limit(1)
+
+
+# Built once: access control asks for every batch a provider's chat sends; one address (the usual
+# case) prepared.
+_POLICY = _newest_policy(lambda column: column.in_(sa.bindparam("addresses", expanding=True)))
+_POLICY_ONE = Prepared(_newest_policy(lambda column: column == sa.bindparam("address")))
 
 
 def _policy_of(session: Session, addresses: Sequence[str]) -> str | None:

@@ -19,6 +19,11 @@ _INSERTS: dict[str, Prepared] = {}
 _DEFAULTS: dict[str, dict[str, Any]] = {}
 
 
+def columns(model: type[SQLModel]) -> list[sa.Column[Any]]:
+    """The columns of `model`'s table, in order."""
+    return list(model.__table__.columns)  # type: ignore[attr-defined]
+
+
 def _statement(table: sa.Table) -> Prepared:
     # Built once per table: every column but the id, whose values go as parameters.
     statement = _INSERTS.get(table.name)

@@ -132,6 +132,9 @@ class Router:
             if not await self._turn(found.chat, batch):
                 self._arm(chat_id, FAILED_LANE_RETRY_S)
                 return False
+            # The loop's turn before the next read: whoever waits for this turn's reply (a long
+            # poll) hears of it now, and other chats' requests are not held up by a long backlog.
+            await asyncio.sleep(0)
         return False
 
     async def _hold(self, chat_id: int) -> bool:

@@ -6,6 +6,7 @@ cache holds."""
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import weakref
@@ -89,7 +90,7 @@ def words(texts: Iterable[str]) -> set[str]:
 def mentions(said: set[str], keywords: Iterable[str]) -> bool:
     """Whether the words hold a keyword: whole, or sharing a stem of 4+ letters (remind, reminders)."""
     for keyword in keywords:
-        parts = _WORD.findall(keyword.lower())
+        parts = _keyword_words(keyword)
         if len(parts) > 1 and all(p in said for p in parts):
             return True
         if len(parts) == 1 and any(_stem_match(parts[0], word) for word in said):
@@ -97,11 +98,15 @@ def mentions(said: set[str], keywords: Iterable[str]) -> bool:
     return False
 
 
+@functools.lru_cache(maxsize=4096)
+def _keyword_words(keyword: str) -> tuple[str, ...]:
+    """A keyword's words: every turn looks for every kind's keywords, and they rarely change."""
+    return tuple(_WORD.findall(keyword.lower()))
+
+
 def _stem_match(keyword: str, word: str) -> bool:
-    if keyword == word:
-        return True
     short, long = sorted((keyword, word), key=len)
-    return len(short) >= 4 and long.startswith(short)
+    return keyword == word or (len(short) >= 4 and long.startswith(short))
 
 
 @dataclass
@@ -222,6 +227,7 @@ class _Chooser:
         return all(self.one(tool) for tool in rest)
 
 
+@functools.lru_cache(maxsize=4096)
 def _parts(name: str) -> tuple[str, ...]:
     """The words of a tool's own name that can ask for it: `home__lights_on` gives ("lights",)."""
     own = name.lower().split("__")[-1]

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from assistant.access.content import RULE
+from assistant.agent import specjson
 from assistant.store.views import Entry
 
 PERSONA = (
@@ -29,7 +30,12 @@ CUT_RESULT = "[this tool result was removed to keep the conversation within the 
 
 def estimate_tokens(text: str, chars_per_token: float = CHARS_PER_TOKEN) -> int:
     """Tokens for one message holding `text`, with its framing; rough, rounded up."""
-    return math.ceil(len(text) / chars_per_token) + PER_MESSAGE_TOKENS
+    return chars_tokens(len(text), chars_per_token)
+
+
+def chars_tokens(chars: int, chars_per_token: float = CHARS_PER_TOKEN) -> int:
+    """`estimate_tokens` of a text `chars` long."""
+    return math.ceil(chars / chars_per_token) + PER_MESSAGE_TOKENS
 
 
 def answer_reserve(num_ctx: int) -> int:
@@ -102,7 +108,7 @@ def fit_history(
 def fixed_tokens(data: PromptInput) -> int:
     """Everything but the history: prefix, tool specs, summary, clock and the new messages."""
     fixed = data.tokens(prefix(data.persona, data.tools, data.remembered.facts))
-    fixed += data.tokens(json.dumps(list(data.tools))) if data.tools else 0
+    fixed += chars_tokens(specjson.chars(data.tools), data.remembered.chars_per_token) if data.tools else 0
     if data.remembered.summary:
         fixed += data.tokens(summary_text(data.remembered.summary))
     fixed += sum(IMAGE_TOKENS * len(found) for found in data.images)
@@ -155,7 +161,7 @@ def request_tokens(
     chars_per_token: float = CHARS_PER_TOKEN,
 ) -> int:
     """Tokens for a whole /api/chat request: every message and the tool specs."""
-    specs = estimate_tokens(json.dumps(list(tools)), chars_per_token) if tools else 0
+    specs = chars_tokens(specjson.chars(tools), chars_per_token) if tools else 0
     return specs + sum(message_tokens(m, chars_per_token) for m in messages)
 
 
@@ -168,6 +174,8 @@ def cut_tool_results(
     """While the request is over `budget_tokens`, replace the oldest tool result's content with
     CUT_RESULT; how many were cut. Messages are changed in place, never removed, so every call keeps
     its result and the request stays well formed; a cut result stays cut on the turn's later steps."""
+    if not any(message.get("role") == "tool" for message in messages):
+        return 0  # nothing to cut (a turn's first request): weighing the whole request is not needed
     over = request_tokens(messages, tools, chars_per_token) - budget_tokens
     cut_tokens = message_tokens({"content": CUT_RESULT}, chars_per_token)
     cut = 0

@@ -12,10 +12,12 @@ import json
 import os
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass
+from json.encoder import encode_basestring
 from typing import Any
 
 import aiohttp
 
+from assistant.agent import specjson
 from assistant.errors import ModelMissing, ModelUnavailable, ServerFailing
 
 
@@ -45,16 +47,28 @@ def body(
     """The request as Ollama reads it; a message's empty fields are left out, as Ollama expects."""
     sent: dict[str, Any] = {
         "model": request.model,
-        "messages": [{k: v for k, v in m.items() if v} for m in messages],
         "stream": True,
         "options": {"num_ctx": request.num_ctx},
         "keep_alive": request.keep_alive,
     }
-    if tools:
-        sent["tools"] = list(tools)
     if request.think is not None:
         sent["think"] = request.think
-    return json.dumps(sent, ensure_ascii=False, separators=(",", ":")).encode()
+    text = json.dumps(sent, ensure_ascii=False, separators=(",", ":"))
+    # The object's closing brace moves behind the messages and the tools, written apart (below).
+    text = f'{text[:-1]},"messages":[{",".join(_message(m) for m in messages)}]'
+    if tools:  # their text is made once a turn (see specjson)
+        text += f',"tools":{specjson.compact(tools)}'
+    return (text + "}").encode()
+
+
+def _message(message: Mapping[str, Any]) -> str:
+    """One message as JSON, its empty fields left out. Most are a role and a text, written here
+    directly: half the time of building a dict of the fields to keep and dumping it."""
+    role, content = message.get("role"), message.get("content")
+    if len(message) == 2 and type(role) is str and type(content) is str and role and content:
+        return f'{{"role":{encode_basestring(role)},"content":{encode_basestring(content)}}}'
+    kept = {k: v for k, v in message.items() if v}
+    return json.dumps(kept, ensure_ascii=False, separators=(",", ":"))
 
 
 def refusal(status: int, text: str, model: str) -> ModelUnavailable | ModelMissing:

@@ -138,8 +138,11 @@ async def get_message(request: web.Request) -> web.Response:
     with request.app[HANDLED].watch(message_id) as handled:
         view = await views.message_view(store, message_id)
         if view is not None and view.status == "accepted" and wait_s > 0:
+            # `timeout` rather than `wait_for`: the turn's close wakes this task itself, not a
+            # helper that wakes it a loop round later.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(handled, wait_s)
+                async with asyncio.timeout(wait_s):
+                    await handled
             view = await views.message_view(store, message_id)
     if view is None or view.channel != NAME:
         raise _error(404, "no such message")

@@ -6,6 +6,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from assistant.agent import specjson
 from assistant.agent.model import Model, ModelReply
 from assistant.agent.prompt import estimate_tokens
 
@@ -22,7 +23,7 @@ def request_chars(messages: Sequence[Mapping[str, Any]], tools: Sequence[Mapping
     """The characters of a request that the model reads as tokens: contents, tool calls, tool specs."""
     chars = sum(len(str(m.get("content") or "")) for m in messages)
     chars += sum(len(json.dumps(m["tool_calls"])) for m in messages if m.get("tool_calls"))
-    return chars + (len(json.dumps(list(tools))) if tools else 0)
+    return chars + (specjson.chars(tools) if tools else 0)
 
 
 def next_ratio(ratio: float, chars: int, tokens: int) -> float:

@@ -98,6 +98,11 @@ class Store:
         # lock; held for good, so a transaction on the loop checks nothing out of the pool.
         self._loop_reads: sa.Connection | None = None
         self._loop_writes: sa.Connection | None = None
+        # A Session on each, made once and closed after every transaction: making one costs about
+        # twice what closing and reusing it does. Safe on the loop, where one transaction runs at a
+        # time (work is a plain function: it cannot start another while it runs).
+        self._read_session: Session | None = None
+        self._write_session: Session | None = None
         self._since_checkpoint = 0
         self._checkpointing: asyncio.Task[None] | None = None
 
@@ -116,6 +121,7 @@ class Store:
             if connection is not None:
                 connection.close()
         self._loop_reads = self._loop_writes = None
+        self._read_session = self._write_session = None
         self._writer.shutdown(wait=True)
         self._readers.shutdown(wait=True)
         await asyncio.to_thread(self.engine.dispose)
@@ -125,10 +131,13 @@ class Store:
             return work(session)
 
     def _read_inline(self, work: Work[T]) -> T:
-        if self._loop_reads is None or self._loop_reads.invalidated:
+        if self._loop_reads is None or self._loop_reads.invalidated or self._read_session is None:
             self._loop_reads = self.engine.connect()
-        with Session(self._loop_reads, expire_on_commit=False) as session:
-            return work(session)
+            self._read_session = Session(self._loop_reads, expire_on_commit=False)
+        try:
+            return work(self._read_session)
+        finally:
+            self._read_session.close()
 
     def _write(self, work: Work[T]) -> T:
         with Session(self.engine, expire_on_commit=False) as session, session.begin():
@@ -137,15 +146,18 @@ class Store:
     def _write_unless_locked(self, work: Work[T]) -> T:
         """`_write` without waiting for SQLite's lock: OperationalError (`locked`) if another
         process holds it, the transaction rolled back whole."""
-        if self._loop_writes is None or self._loop_writes.invalidated:
+        if self._loop_writes is None or self._loop_writes.invalidated or self._write_session is None:
             self._loop_writes = self.engine.connect()
             sqlite = self._loop_writes.connection.driver_connection
             assert sqlite is not None
             sqlite.execute("PRAGMA busy_timeout=0")
             sqlite.execute("PRAGMA wal_autocheckpoint=0")
-        with Session(self._loop_writes, expire_on_commit=False) as session:
-            result = work(session)
-            session.commit()
+            self._write_session = Session(self._loop_writes, expire_on_commit=False)
+        try:
+            result = work(self._write_session)
+            self._write_session.commit()
+        finally:
+            self._write_session.close()  # rolls back whatever was not committed
         self._count_for_checkpoint()
         return result
 

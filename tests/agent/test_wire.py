@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
+from assistant.agent import wire
 from assistant.agent.model import OllamaModel, model_options
 from assistant.errors import ModelMissing, ModelUnavailable, ServerFailing
 from assistant.settings import Settings
@@ -72,3 +74,39 @@ async def test_the_body_is_what_ollama_documents(fake: FakeOllama, model: Ollama
     assert body["tools"] == [tool]
     # Empty fields are left out, as the `ollama` package leaves them out.
     assert body["messages"] == [{"role": "system", "content": "be brief"}, {"role": "assistant"}, *ASKED]
+
+
+def test_the_body_is_the_plain_encoding_of_the_request() -> None:
+    """The messages and tools are written apart from the rest of the body, and the usual message
+    (a role and a text) by hand: the result must be what one json.dumps of the request gives."""
+    functions = [
+        {"name": "now", "description": "l'heure — «vite»", "parameters": {}},
+        {"name": "say", "description": 'a "quote"\n', "parameters": {"a": 1}},
+    ]
+    tools = [{"type": "function", "function": f} for f in functions]
+    messages: list[dict[str, Any]] = [
+        {"role": "system", "content": 'quotes " and \\ backslashes, \t tabs and \x00 controls'},
+        {"role": "user", "content": "émoji 🔥, 日本語, \u2028 separators"},
+        {"content": "the keys the other way round", "role": "assistant"},
+        {"role": "assistant", "content": "", "tool_calls": [{"function": {"name": "now", "arguments": {}}}]},
+        {"role": "tool", "tool_name": "now", "content": "12:00"},
+        {"role": "user", "content": "look", "images": ["aGVsbG8="]},
+        {"role": "user", "content": ""},
+    ]
+    request = wire.ChatRequest("qwen3:4b", 8192, "5m", think=False)
+    for given in (tools, None, []):
+        sent = json.loads(wire.body(request, messages, given))
+        expected = {
+            "model": "qwen3:4b",
+            "messages": [{k: v for k, v in m.items() if v} for m in messages],
+            "stream": True,
+            "options": {"num_ctx": 8192},
+            "keep_alive": "5m",
+            "think": False,
+        }
+        if given:
+            expected["tools"] = given
+        assert sent == expected
+    # The text itself, not only its meaning: unescaped characters as ensure_ascii=False writes them.
+    plain = json.dumps(messages[1]["content"], ensure_ascii=False)
+    assert plain.encode() in wire.body(request, messages[1:2], None)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -113,6 +114,31 @@ def approval_reason(tool: Tool, args: Mapping[str, Any]) -> str | None:
     return reason if isinstance(reason, str) and reason else None
 
 
+# A tool's spec, kept while the tool lives and its description and parameters stay the same objects:
+# a request then carries the same spec objects from turn to turn, whose JSON is written once
+# (`specjson`). Specs are never changed once made.
+_specs: weakref.WeakKeyDictionary[Tool, tuple[str, Mapping[str, Any], dict[str, Any]]]
+_specs = weakref.WeakKeyDictionary()
+
+
+def _spec(tool: Tool) -> dict[str, Any]:
+    function = {"name": tool.name, "description": tool.description, "parameters": dict(tool.parameters)}
+    return {"type": "function", "function": function}
+
+
+def spec_of(tool: Tool) -> dict[str, Any]:
+    """The tool in the form Ollama's `/api/chat` takes."""
+    try:
+        known = _specs.get(tool)
+    except TypeError:  # a tool that cannot be weakly referenced or hashed gets a new spec each time
+        return _spec(tool)
+    if known is not None and known[0] is tool.description and known[1] is tool.parameters:
+        return known[2]
+    made = _spec(tool)
+    _specs[tool] = (tool.description, tool.parameters, made)
+    return made
+
+
 class ToolRegistry:
     """Tools by name; later parts of Hearth add theirs at start-up."""
 
@@ -148,17 +174,7 @@ class ToolRegistry:
 
     def specs(self) -> list[dict[str, Any]]:
         """The tools in the form Ollama's `/api/chat` takes, in a stable order."""
-        return [
-            {
-                "type": "function",
-                "function": {
-                    "name": tool.name,
-                    "description": tool.description,
-                    "parameters": dict(tool.parameters),
-                },
-            }
-            for tool in (self._tools[name] for name in self.names())
-        ]
+        return [spec_of(self._tools[name]) for name in self.names()]
 
     async def run(self, name: str, args: Mapping[str, Any], ctx: ToolContext) -> Result:
         """Run one call; every failure becomes a result the model can read, never an exception.

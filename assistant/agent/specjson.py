@@ -1,8 +1,8 @@
 """The JSON of tool specs, written once per spec: a turn weighs its request's specs several times
 (the history's budget, the request's size, the token counter) before it sends them, and each of
-those was a fresh `json.dumps` of every spec. A spec is never changed once made (`ToolRegistry.specs`
-makes new ones for every turn), so its text is kept by identity, with the spec itself held so that
-its id cannot be taken by another object while the text is kept."""
+those was a fresh `json.dumps` of every spec. A spec is never changed once made (a tool keeps its
+spec while its description and parameters stay the same, see `tools.spec_of`), so its text is kept
+by identity, with the spec itself held so that its id cannot be taken by another object."""
 
 from __future__ import annotations
 

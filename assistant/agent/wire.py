@@ -56,7 +56,7 @@ def body(
     text = json.dumps(sent, ensure_ascii=False, separators=(",", ":"))
     # The object's closing brace moves behind the messages and the tools, written apart (below).
     text = f'{text[:-1]},"messages":[{",".join(_message(m) for m in messages)}]'
-    if tools:  # their text is made once a turn (see specjson)
+    if tools:  # each spec's text is made once (see specjson)
         text += f',"tools":{specjson.compact(tools)}'
     return (text + "}").encode()
 

@@ -12,7 +12,8 @@ from aiohttp import web
 from assistant.access.app import access_ctx, gate
 from assistant.agent.app import model_ctx
 from assistant.agent.builtins import GetTime
-from assistant.agent.offer import MoreTools, Offer
+from assistant.agent.more import MoreTools
+from assistant.agent.offer import Offer
 from assistant.agent.tools import ToolRegistry
 from assistant.agent.turn import Agent
 from assistant.channels import Channel, api

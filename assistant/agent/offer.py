@@ -15,8 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from assistant.agent.tools import Tool, ToolContext, ToolError, ToolRegistry
-from assistant.agent.traits import Traits
+from assistant.agent.tools import Tool, ToolRegistry
 
 MORE_TOOLS = "more_tools"
 CORE = ("time", "jobs", "memory")
@@ -53,6 +52,7 @@ ORDER = ("job-changes", "facts", "search", "team")
 COMMON = frozenset({"list", "with", "from", "tool", "tools", "item", "items", "data", "info", "that", "this"})
 MAX_ACTIVE = 8
 MAX_NAMED = 16
+MAX_GROUPED = 16
 _WORD = re.compile(r"[a-z0-9]+")
 
 
@@ -105,8 +105,8 @@ def _keyword_words(keyword: str) -> tuple[str, ...]:
 
 
 def _stem_match(keyword: str, word: str) -> bool:
-    short, long = sorted((keyword, word), key=len)
-    return keyword == word or (len(short) >= 4 and long.startswith(short))
+    short, long = (keyword, word) if len(keyword) <= len(word) else (word, keyword)
+    return short == long or (len(short) >= 4 and long.startswith(short))
 
 
 @dataclass
@@ -128,10 +128,14 @@ class Offer:
     before: list[Callable[[], None]] = field(default_factory=list)
     _active: dict[int, OrderedDict[str, None]] = field(default_factory=dict)
     _named: dict[int, OrderedDict[str, None]] = field(default_factory=dict)
+    # The kinds of the registries seen lately, by their tools and `_version` (see `kinds`).
+    _grouped: OrderedDict[tuple[Any, ...], dict[str, Kind]] = field(default_factory=OrderedDict)
+    _version: int = 0
 
     def describe(self, kind: str, summary: str, keywords: Sequence[str] = ()) -> None:
         self.summaries[kind] = summary
         self.keywords[kind] = tuple(keywords)
+        self._version += 1
 
     def activate(self, chat_id: int, kind: str, tool: str | None = None) -> None:
         """Offer `kind` to this chat from now on, ahead of the kinds asked for before it; with `tool`,
@@ -141,12 +145,24 @@ class Offer:
             _front(self._named.setdefault(chat_id, OrderedDict()), tool, MAX_NAMED)
 
     def kinds(self, registry: ToolRegistry) -> dict[str, Kind]:
+        """The registry's tools by kind, never to be changed by the caller: every request asks, so
+        the answer is kept while the tools, their descriptions and kinds, and the summaries and
+        keywords (changed through `describe`) stay the same. The kept kinds hold their tools, so
+        no other tool can have a kept tool's id."""
+        found_tools = (registry.get(name) for name in registry.names())
+        tools = [(tool, kind_of(tool)) for tool in found_tools if tool is not None]
+        key = (self._version, *((id(tool), tool.description, kind) for tool, kind in tools))
+        found = self._grouped.pop(key, None) or self._group(tools)
+        self._grouped[key] = found
+        while len(self._grouped) > MAX_GROUPED:
+            self._grouped.popitem(last=False)
+        return found
+
+    def _group(self, tools: list[tuple[Tool, str]]) -> dict[str, Kind]:
         grouped: dict[str, Kind] = {}
-        for name in registry.names():
-            tool = registry.get(name)
-            if tool is None or name == MORE_TOOLS:
+        for tool, kind in tools:
+            if tool.name == MORE_TOOLS:
                 continue
-            kind = kind_of(tool)
             entry = grouped.setdefault(kind, Kind(kind, [], self.summaries.get(kind, ""), ()))
             entry.tools.append(tool)
         for entry in grouped.values():
@@ -269,32 +285,3 @@ def more_spec(left: Mapping[str, str]) -> dict[str, Any]:
             },
         },
     }
-
-
-class MoreTools:
-    """The small tool that brings the other kinds into the chat's requests."""
-
-    name = MORE_TOOLS
-    description = "Get more tools for this chat."
-    traits = Traits(effect=False, untrusted_output=False)
-    effect, untrusted = False, False
-    parameters: Mapping[str, Any] = {"type": "object", "properties": {"kind": {"type": "string"}}}
-
-    def __init__(self, offer: Offer, registry: ToolRegistry) -> None:
-        self.offer = offer
-        self.registry = registry
-
-    async def call(self, args: Mapping[str, Any], ctx: ToolContext) -> str:
-        kinds = self.offer.kinds(self.registry)
-        kind = args.get("kind")
-        tool = self.registry.get(kind) if isinstance(kind, str) and kind not in kinds else None
-        if tool is not None and tool.name != MORE_TOOLS:
-            kind = kind_of(tool)  # a model may name the tool it wants rather than its kind
-        if not isinstance(kind, str) or kind not in kinds:
-            raise ToolError(f"unknown kind {kind!r}; use one of {sorted(kinds)}")
-        self.offer.activate(ctx.chat_id, kind, tool.name if tool is not None else None)
-        offered = {str(spec["function"]["name"]) for spec in self.offer.specs(self.registry, ctx.chat_id)}
-        available = [t.name for t in kinds[kind].tools if t.name in offered]
-        if not available:
-            return json.dumps({"now_available": [], "note": "these tools are too big for one request"})
-        return json.dumps({"now_available": available})

@@ -17,7 +17,8 @@ from sqlmodel import Session, col, select
 
 from assistant.agent.builtins import GetTime
 from assistant.agent.model import Model, ModelReply, OllamaModel, model_options
-from assistant.agent.offer import MoreTools, Offer
+from assistant.agent.more import MoreTools
+from assistant.agent.offer import Offer
 from assistant.agent.tools import Result, Tool, ToolContext, ToolError, ToolRegistry
 from assistant.agent.turn import Agent, TurnInput
 from assistant.jobs import tools as job_tools

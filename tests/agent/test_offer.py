@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from assistant.agent.more import MoreTools
 from assistant.agent.offer import (
     CORE,
     KINDS,
     MORE_TOOLS,
-    MoreTools,
     Offer,
     kind_of,
     mentions,
@@ -158,3 +158,18 @@ async def test_a_tool_asked_for_by_name_comes_first_in_a_big_kind() -> None:
     answer = json.loads(str(await tools.get(MORE_TOOLS).call({"kind": "files__stat"}, context(2))))  # type: ignore[union-attr]
     assert "files__stat" in answer["now_available"]
     assert "files__stat" in names(offer.specs(tools, 2))
+
+
+def test_the_kinds_follow_the_tools_their_descriptions_and_the_kinds_words() -> None:
+    tools, offer = registry()
+    kept = offer.kinds(tools)
+    assert offer.kinds(tools) is kept  # every request asks: kept while nothing changed
+    lamp = Stub("home__lamp", kind="home")
+    tools.add(lamp)
+    assert offer.kinds(tools)["home"].tools == [lamp]
+    lamp.description = "Switch the lamp. It is in the hall."
+    assert offer.kinds(tools)["home"].summary == "Switch the lamp"
+    assert not mentions(words(["the lights are off"]), offer.kinds(tools)["home"].keywords)
+    offer.describe("home", "the house", ["lights"])
+    assert offer.kinds(tools)["home"].summary == "the house"
+    assert mentions(words(["the lights are off"]), offer.kinds(tools)["home"].keywords)

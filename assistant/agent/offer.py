@@ -9,13 +9,13 @@ from __future__ import annotations
 import functools
 import json
 import re
-import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from assistant.agent.tools import Tool, ToolRegistry
+from assistant.agent import specjson
+from assistant.agent.tools import Tool, ToolRegistry, spec_of
 
 MORE_TOOLS = "more_tools"
 CORE = ("time", "jobs", "memory")
@@ -66,21 +66,9 @@ def spec_chars(spec: Mapping[str, Any]) -> int:
     return len(json.dumps(spec))
 
 
-# A tool's cost, kept while the tool lives: each request weighs every tool, several times a turn.
-_costs: weakref.WeakKeyDictionary[Tool, tuple[str, int]] = weakref.WeakKeyDictionary()
-
-
 def tool_chars(tool: Tool) -> int:
-    """`spec_chars` of the tool's spec."""
-    try:
-        known = _costs.get(tool)
-    except TypeError:  # a tool that cannot be weakly referenced or hashed is weighed every time
-        return spec_chars(ToolRegistry([tool]).specs()[0])
-    if known is not None and known[0] is tool.description:
-        return known[1]
-    cost = spec_chars(ToolRegistry([tool]).specs()[0])
-    _costs[tool] = (tool.description, cost)
-    return cost
+    """`spec_chars` of the tool's spec (kept with the spec, see `tools.spec_of` and `specjson`)."""
+    return specjson.size(spec_of(tool))
 
 
 def words(texts: Iterable[str]) -> set[str]:

@@ -28,11 +28,16 @@ def _text(spec: Mapping[str, Any]) -> tuple[Mapping[str, Any], str, int]:
     return found
 
 
+def size(spec: Mapping[str, Any]) -> int:
+    """`len(json.dumps(spec))`."""
+    return _text(spec)[2]
+
+
 def chars(specs: Sequence[Mapping[str, Any]]) -> int:
     """`len(json.dumps(list(specs)))`, 0 for no specs: the brackets and ", " between the specs."""
     if not specs:
         return 0
-    return sum(_text(spec)[2] for spec in specs) + 2 * len(specs)
+    return sum(size(spec) for spec in specs) + 2 * len(specs)
 
 
 def compact(specs: Sequence[Mapping[str, Any]]) -> str:

@@ -39,13 +39,14 @@ def admission_from(
 
 def sender_addresses(chat: Chat, messages: Iterable[Message]) -> tuple[str, ...]:
     """Every address the chat's person goes by: the chat's own, then WhatsApp user id and phone."""
+    if chat.channel != "whatsapp":
+        return (chat.address,)
+    # A batch is mostly one person's messages: each id is made an address once.
+    values = dict.fromkeys(
+        value for message in messages for key in ("user_id", "wa_id") if (value := message.meta.get(key))
+    )
     found = [chat.address]
-    if chat.channel == "whatsapp":
-        for message in messages:
-            for value in (message.meta.get("user_id"), message.meta.get("wa_id")):
-                if value:
-                    text = str(Address("whatsapp", value if "." in value else f"+{value}"))
-                    found.append(text)
+    found.extend(str(Address("whatsapp", v if "." in v else f"+{v}")) for v in values)
     return tuple(dict.fromkeys(found))
 
 

@@ -30,10 +30,15 @@ FreeBytes = Callable[[Path], int]
 
 def free_bytes(path: Path) -> int:
     """Bytes an unprivileged process may still write on the filesystem holding `path`."""
-    while not path.exists() and path != path.parent:
-        path = path.parent  # the data directory is made at start; until then, its parent's volume
-    st = os.statvfs(path)
-    return st.f_bavail * st.f_frsize
+    while True:
+        try:
+            st = os.statvfs(path)
+        except FileNotFoundError:
+            if path == path.parent:
+                raise
+            path = path.parent  # the data directory is made at start; until then, its parent's volume
+            continue
+        return st.f_bavail * st.f_frsize
 
 
 class SpaceGuard:

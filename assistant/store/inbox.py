@@ -143,9 +143,13 @@ def _close_messages(
     # One UPDATE rather than loading each message to change it; only messages still accepted, so of
     # two turns answering the same message only the first to commit writes its replies.
     connection = session.connection()
-    if len(message_ids) == 1:
-        one = {"message_id": message_ids[0], "new_status": status, "by_turn": turn_id, "at": at}
-        closed = _CLOSE_ONE.run(connection, one)
+    if len(message_ids) == 1 or connection.dialect.name == "sqlite":
+        # On SQLite one compiled UPDATE run for each id beats rendering an IN list afresh each time.
+        each = [
+            {"message_id": i, "new_status": status, "by_turn": turn_id, "at": at}
+            for i in dict.fromkeys(message_ids)
+        ]
+        closed = _CLOSE_ONE.run_many(connection, each)
     else:
         values = {"ids": list(message_ids), "status": status, "turn_id": turn_id, "handled_at": at}
         closed = connection.execute(_CLOSE, {**values, "next_attempt_at": None}).rowcount

@@ -58,6 +58,29 @@ def _plan(statement: Statement, dialect: sa.Dialect) -> _Plan:
     return _Plan(str(compiled), names, tuple(processors[name] for name in names), fixed, results)
 
 
+def _args(plan: _Plan, values: Mapping[str, Any]) -> list[Any]:
+    """The statement's parameters in order, processed as SQLAlchemy would process them."""
+    args = []
+    for name, process in zip(plan.names, plan.binds, strict=True):
+        if name not in values and name not in plan.fixed:
+            message = f"A value is required for bind parameter {name!r}"
+            raise sa.exc.StatementError(message, plan.sql, values, None)
+        if name not in values:
+            args.append(plan.fixed[name])
+            continue
+        try:
+            args.append(process(values[name]) if process else values[name])
+        except (TypeError, ValueError) as exc:  # as SQLAlchemy reports a value its type refuses
+            raise sa.exc.StatementError(str(exc), plan.sql, values, exc) from exc
+    return args
+
+
+def _sqlite_connection(conn: sa.Connection) -> sqlite3.Connection:
+    driver = conn.connection.driver_connection
+    assert isinstance(driver, sqlite3.Connection)
+    return driver
+
+
 class Prepared:
     """A Core statement run by its compiled SQL on SQLite, and by SQLAlchemy anywhere else."""
 
@@ -73,22 +96,9 @@ class Prepared:
         return self._plan
 
     def _cursor(self, conn: sa.Connection, plan: _Plan, values: Mapping[str, Any]) -> sqlite3.Cursor:
-        args = []
-        for name, process in zip(plan.names, plan.binds, strict=True):
-            if name not in values and name not in plan.fixed:
-                message = f"A value is required for bind parameter {name!r}"
-                raise sa.exc.StatementError(message, plan.sql, values, None)
-            if name not in values:
-                args.append(plan.fixed[name])
-                continue
-            try:
-                args.append(process(values[name]) if process else values[name])
-            except (TypeError, ValueError) as exc:  # as SQLAlchemy reports a value its type refuses
-                raise sa.exc.StatementError(str(exc), plan.sql, values, exc) from exc
-        driver = conn.connection.driver_connection
-        assert isinstance(driver, sqlite3.Connection)
+        args = _args(plan, values)
         try:
-            return driver.execute(plan.sql, args)
+            return _sqlite_connection(conn).execute(plan.sql, args)
         except sqlite3.Error as exc:
             raise sa.exc.DBAPIError.instance(plan.sql, args, exc, sqlite3.Error) from exc
 
@@ -113,6 +123,18 @@ class Prepared:
         if plan is None:
             return int(conn.execute(self.statement, values).rowcount)
         return self._cursor(conn, plan, values).rowcount
+
+    def run_many(self, conn: sa.Connection, values: Sequence[Mapping[str, Any]]) -> int:
+        """Run an INSERT, UPDATE or DELETE once for each of `values`; the number of rows they
+        matched in all. On SQLite one `executemany` of the compiled statement."""
+        plan = self._sqlite(conn)
+        if plan is None:
+            return sum(int(conn.execute(self.statement, one).rowcount) for one in values)
+        args = [_args(plan, one) for one in values]
+        try:
+            return _sqlite_connection(conn).executemany(plan.sql, args).rowcount
+        except sqlite3.Error as exc:
+            raise sa.exc.DBAPIError.instance(plan.sql, args, exc, sqlite3.Error) from exc
 
     def insert(self, conn: sa.Connection, values: Mapping[str, Any]) -> int | None:
         """Run an INSERT of one row; the new row's id, or None when it inserted none (an INSERT

@@ -264,7 +264,9 @@ class AcceptBatcher:
         self._queue.append(([(i, now) for i in inbounds], future))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write(), name="inbox-group-commit")
-        return await asyncio.shield(future)
+        # Not shielded: the items are queued already, so a handler cancelled meanwhile cancels only
+        # its wait (the batch is still written, and the provider's redelivery is found stored).
+        return await future
 
     async def _write(self) -> None:
         while self._queue:

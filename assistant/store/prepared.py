@@ -31,6 +31,11 @@ class _Plan:
     fixed: Mapping[str, Any]
     results: tuple[Processor, ...]
 
+    @property
+    def steps(self) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
+        """The result columns that need processing, by position."""
+        return tuple((i, p) for i, p in enumerate(self.results) if p is not None)
+
 
 def _result_types(statement: Statement) -> list[sa.types.TypeEngine[Any]]:
     """The types of what the statement gives back: its columns, or what it RETURNS."""
@@ -87,12 +92,14 @@ class Prepared:
     def __init__(self, statement: Statement) -> None:
         self.statement = statement
         self._plan: _Plan | None = None
+        self._steps: tuple[tuple[int, Callable[[Any], Any]], ...] = ()
 
     def _sqlite(self, conn: sa.Connection) -> _Plan | None:
         if conn.dialect.name != "sqlite":
             return None
         if self._plan is None:
             self._plan = _plan(self.statement, conn.dialect)
+            self._steps = self._plan.steps
         return self._plan
 
     def _cursor(self, conn: sa.Connection, plan: _Plan, values: Mapping[str, Any]) -> sqlite3.Cursor:
@@ -108,10 +115,16 @@ class Prepared:
         if plan is None:
             return [tuple(row) for row in conn.execute(self.statement, values)]
         found = self._cursor(conn, plan, values).fetchall()
-        if not any(plan.results):
+        steps = self._steps
+        if not steps:
             return found
-        steps = plan.results
-        return [tuple(p(v) if p else v for p, v in zip(steps, row, strict=True)) for row in found]
+        processed: list[Sequence[Any]] = []
+        for row in found:
+            values_of = list(row)
+            for i, process in steps:
+                values_of[i] = process(values_of[i])
+            processed.append(tuple(values_of))
+        return processed
 
     def first(self, conn: sa.Connection, values: Mapping[str, Any]) -> Sequence[Any] | None:
         found = self.rows(conn, values)

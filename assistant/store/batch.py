@@ -10,13 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 
-import sqlalchemy as sa
 from sqlalchemy import Connection, Executable, Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from assistant.store import Store
-from assistant.store.prepared import Prepared
+from assistant.store.prepared import Prepared, each_of
 from assistant.store.tables import Chat, Message
 from assistant.types import Inbound
 
@@ -102,12 +101,11 @@ _EXISTING = select(MESSAGE.c.channel, MESSAGE.c.provider_id, MESSAGE.c.id).where
 )
 
 
-# On SQLite the ids go as one JSON array, so that the statement is compiled once: rendering an IN
-# list afresh for each group commit cost more than the look-up itself.
-_IDS = sa.func.json_each(bindparam("ids")).table_valued("value")
+# On SQLite the ids go as one JSON array: rendering an IN list afresh for each group commit cost
+# more than the look-up itself.
 _EXISTING_SQLITE = Prepared(
     select(MESSAGE.c.provider_id, MESSAGE.c.id).where(
-        MESSAGE.c.channel == bindparam("channel"), MESSAGE.c.provider_id.in_(select(_IDS.c.value))
+        MESSAGE.c.channel == bindparam("channel"), MESSAGE.c.provider_id.in_(each_of("ids"))
     )
 )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -12,7 +13,7 @@ from sqlmodel import Session, col, select
 from assistant.errors import HearthError
 from assistant.store import Store, leases, rows
 from assistant.store.batch import Accepted, accept_many
-from assistant.store.prepared import Prepared
+from assistant.store.prepared import Prepared, each_of
 from assistant.store.rows import loaded
 from assistant.store.tables import Chat, MediaFile, Message, Reply, Turn
 from assistant.types import Inbound
@@ -125,9 +126,9 @@ _CLOSE = sa.update(Message).where(
 )
 
 
-_CLOSE_ONE = Prepared(
+_CLOSE_EACH = Prepared(
     sa.update(Message)
-    .where(col(Message.id) == sa.bindparam("message_id"), col(Message.status) == "accepted")
+    .where(col(Message.id).in_(each_of("ids")), col(Message.status) == "accepted")
     .values(
         status=sa.bindparam("new_status"),
         turn_id=sa.bindparam("by_turn"),
@@ -143,13 +144,9 @@ def _close_messages(
     # One UPDATE rather than loading each message to change it; only messages still accepted, so of
     # two turns answering the same message only the first to commit writes its replies.
     connection = session.connection()
-    if len(message_ids) == 1 or connection.dialect.name == "sqlite":
-        # On SQLite one compiled UPDATE run for each id beats rendering an IN list afresh each time.
-        each = [
-            {"message_id": i, "new_status": status, "by_turn": turn_id, "at": at}
-            for i in dict.fromkeys(message_ids)
-        ]
-        closed = _CLOSE_ONE.run_many(connection, each)
+    if connection.dialect.name == "sqlite":
+        ids = json.dumps(list(message_ids))
+        closed = _CLOSE_EACH.run(connection, {"ids": ids, "new_status": status, "by_turn": turn_id, "at": at})
     else:
         values = {"ids": list(message_ids), "status": status, "turn_id": turn_id, "handled_at": at}
         closed = connection.execute(_CLOSE, {**values, "next_attempt_at": None}).rowcount

@@ -86,6 +86,13 @@ def _sqlite_connection(conn: sa.Connection) -> sqlite3.Connection:
     return driver
 
 
+def each_of(name: str) -> sa.Select[tuple[Any]]:
+    """The values of the JSON array given as parameter `name`, for an `IN` on SQLite (json_each):
+    the list goes as one parameter (`json.dumps` of it), so the statement is compiled once, where
+    an expanding IN list is rendered afresh every time it runs."""
+    return sa.select(sa.func.json_each(sa.bindparam(name)).table_valued("value").c.value)
+
+
 class Prepared:
     """A Core statement run by its compiled SQL on SQLite, and by SQLAlchemy anywhere else."""
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from assistant.store import Store, inbox, rows, views
 from assistant.store.database import locked
-from assistant.store.prepared import Prepared
+from assistant.store.prepared import Prepared, each_of
 from assistant.store.rows import loaded
 from assistant.store.tables import Chat, Message, Reply, Turn
 from assistant.types import Address, Inbound
@@ -183,3 +184,70 @@ async def test_loaded_rows_are_detached_instances(tmp_path: Path) -> None:
     assert [(m.id, m.text) for m in stored] == [(accepted.message_id, "edited")]
     assert [(e.role, e.text) for e in history] == [("user", "edited"), ("assistant", "hi")]
     assert sa.inspect(loaded(Chat, ["id", "channel"], [7, "api"])).key == (Chat, (7,), None)
+
+
+async def run_many_on(url: str) -> tuple[int, list[str]]:
+    store = await Store.open(url)
+    chat_id = await store.write(fill)
+    statement = (
+        sa.update(Reply)
+        .where(col(Reply.chat_id) == sa.bindparam("chat"), col(Reply.text) == sa.bindparam("old"))
+        .values(text=sa.bindparam("new"))
+    )
+    # Three rows named, one of them twice and one missing: the count is of rows matched, in all.
+    values = [
+        {"chat": chat_id, "old": old, "new": f"{old}!"} for old in ("reply 0 ✓", "reply 1 ✓", "nothing")
+    ]
+    values.append({"chat": chat_id, "old": "reply 1 ✓!", "new": "twice"})
+    matched = await store.write(lambda s: Prepared(statement).run_many(s.connection(), values))
+    texts = await store.read(lambda s: list(s.exec(select(Reply.text).order_by(col(Reply.id)))))
+    await store.close()
+    return matched, texts
+
+
+async def test_run_many_counts_the_rows_every_run_matched_on_sqlite(tmp_path: Path) -> None:
+    matched, texts = await run_many_on(f"sqlite:///{tmp_path / 'h.db'}")
+    assert matched == 3
+    assert texts == ["reply 0 ✓!", "twice", "reply 2 ✓", "gone"]
+
+
+async def test_run_many_counts_the_rows_every_run_matched_on_postgres(postgres_url: str) -> None:
+    assert await run_many_on(postgres_url) == (3, ["reply 0 ✓!", "twice", "reply 2 ✓", "gone"])
+
+
+async def test_an_in_over_each_of_finds_what_an_expanding_in_finds(tmp_path: Path) -> None:
+    store = await Store.open(f"sqlite:///{tmp_path / 'h.db'}")
+    await store.write(fill)
+    wanted = ["reply 2 ✓", "gone", "reply 0 ✓", "no such text", "gone"]
+    expanding = sa.select(col(Reply.id)).where(col(Reply.text).in_(sa.bindparam("texts", expanding=True)))
+    prepared = Prepared(sa.select(col(Reply.id)).where(col(Reply.text).in_(each_of("texts"))))
+
+    def read(session: Session) -> tuple[list[int], list[int]]:
+        connection = session.connection()
+        one = sorted(connection.execute(expanding, {"texts": wanted}).scalars())
+        other = sorted(row[0] for row in prepared.rows(connection, {"texts": json.dumps(wanted)}))
+        return one, other
+
+    one, other = await store.read(read)
+    await store.close()
+    assert one == other
+    assert len(one) == 3
+
+
+async def test_a_turn_closing_messages_another_turn_closed_is_superseded_on_sqlite(tmp_path: Path) -> None:
+    store = await Store.open(f"sqlite:///{tmp_path / 'h.db'}")
+    now = datetime.now(UTC)
+    sender = Address("whatsapp", "+7")
+    inbounds = [Inbound("whatsapp", f"w/{t}", sender, t, now) for t in ("one", "two", "three")]
+    found = await inbox.accept(store, inbounds, now)
+    chat_id, ids = found[0].chat_id, [a.message_id for a in found]
+    # The same id twice is one message closed, not a conflict.
+    await inbox.finish_turn(store, Turn(chat_id=chat_id, started_at=now), [ids[0], ids[0]], ["first"])
+    with pytest.raises(inbox.Superseded):
+        await inbox.finish_turn(store, Turn(chat_id=chat_id, started_at=now), ids[:2], ["again"])
+    pending = await inbox.pending(store, chat_id)
+    texts = await store.read(lambda s: list(s.exec(select(Reply.text))))
+    await store.close()
+    assert pending is not None
+    assert [m.text for m in pending.messages] == ["two", "three"]
+    assert texts == ["first"]

@@ -119,7 +119,10 @@ def _items(container: Obj, key: str) -> list[Obj]:
     value = container.get(key, [])
     if not isinstance(value, list):
         raise PayloadError(f"{key} is not a list")
-    return [_obj(item, f"an item of {key}") for item in value]
+    for item in value:
+        if not isinstance(item, dict):
+            raise PayloadError(f"an item of {key} is not an object")
+    return value
 
 
 def _text(container: Obj, key: str) -> str | None:

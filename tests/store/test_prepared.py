@@ -224,8 +224,8 @@ async def test_an_in_over_each_of_finds_what_an_expanding_in_finds(tmp_path: Pat
 
     def read(session: Session) -> tuple[list[int], list[int]]:
         connection = session.connection()
-        one = sorted(connection.execute(expanding, {"texts": wanted}).scalars())
-        other = sorted(row[0] for row in prepared.rows(connection, {"texts": json.dumps(wanted)}))
+        one = sorted(int(i or 0) for i in connection.execute(expanding, {"texts": wanted}).scalars())
+        other = sorted(int(row[0]) for row in prepared.rows(connection, {"texts": json.dumps(wanted)}))
         return one, other
 
     one, other = await store.read(read)

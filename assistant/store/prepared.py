@@ -29,12 +29,8 @@ class _Plan:
     binds: tuple[Processor, ...]
     # The statement's own values (literals in it), processed once.
     fixed: Mapping[str, Any]
-    results: tuple[Processor, ...]
-
-    @property
-    def steps(self) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
-        """The result columns that need processing, by position."""
-        return tuple((i, p) for i, p in enumerate(self.results) if p is not None)
+    # The result columns that need processing, by position, with their processors.
+    steps: tuple[tuple[int, Callable[[Any], Any]], ...]
 
 
 def _result_types(statement: Statement) -> list[sa.types.TypeEngine[Any]]:
@@ -59,8 +55,9 @@ def _plan(statement: Statement, dialect: sa.Dialect) -> _Plan:
         if not bind.required:
             processor = processors[name]
             fixed[name] = processor(bind.value) if processor else bind.value
-    results = tuple(t.dialect_impl(dialect).result_processor(dialect, None) for t in _result_types(statement))
-    return _Plan(str(compiled), names, tuple(processors[name] for name in names), fixed, results)
+    results = [t.dialect_impl(dialect).result_processor(dialect, None) for t in _result_types(statement)]
+    steps = tuple((i, p) for i, p in enumerate(results) if p is not None)
+    return _Plan(str(compiled), names, tuple(processors[name] for name in names), fixed, steps)
 
 
 def _args(plan: _Plan, values: Mapping[str, Any]) -> list[Any]:
@@ -99,14 +96,12 @@ class Prepared:
     def __init__(self, statement: Statement) -> None:
         self.statement = statement
         self._plan: _Plan | None = None
-        self._steps: tuple[tuple[int, Callable[[Any], Any]], ...] = ()
 
     def _sqlite(self, conn: sa.Connection) -> _Plan | None:
         if conn.dialect.name != "sqlite":
             return None
         if self._plan is None:
             self._plan = _plan(self.statement, conn.dialect)
-            self._steps = self._plan.steps
         return self._plan
 
     def _cursor(self, conn: sa.Connection, plan: _Plan, values: Mapping[str, Any]) -> sqlite3.Cursor:
@@ -122,13 +117,12 @@ class Prepared:
         if plan is None:
             return [tuple(row) for row in conn.execute(self.statement, values)]
         found = self._cursor(conn, plan, values).fetchall()
-        steps = self._steps
-        if not steps:
+        if not plan.steps:
             return found
         processed: list[Sequence[Any]] = []
         for row in found:
             values_of = list(row)
-            for i, process in steps:
+            for i, process in plan.steps:
                 values_of[i] = process(values_of[i])
             processed.append(tuple(values_of))
         return processed
@@ -146,10 +140,10 @@ class Prepared:
 
     def run_many(self, conn: sa.Connection, values: Sequence[Mapping[str, Any]]) -> int:
         """Run an INSERT, UPDATE or DELETE once for each of `values`; the number of rows they
-        matched in all. On SQLite one `executemany` of the compiled statement."""
+        matched in all: one `executemany`, on SQLite of the compiled statement."""
         plan = self._sqlite(conn)
         if plan is None:
-            return sum(int(conn.execute(self.statement, one).rowcount) for one in values)
+            return int(conn.execute(self.statement, list(values)).rowcount)
         args = [_args(plan, one) for one in values]
         try:
             return _sqlite_connection(conn).executemany(plan.sql, args).rowcount
